@@ -1,0 +1,378 @@
+"""The ``DBOS`` class: DBOS's public surface, carried out on Resonate.
+
+Decorators record specs in a registry that outlives ``DBOS`` instances (as DBOS's does);
+``launch`` builds the Resonate side and registers every workflow with it; ``destroy`` tears it down.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from resonate.resonate import Resonate
+
+from shim import _config
+from shim._context import current_step, current_workflow
+from shim._engine import NEVER, Engine
+from shim._handles import WorkflowHandle, WorkflowHandleAsync
+from shim._operations import Operations, active_frame
+from shim._runtime import Bridge
+from shim._specs import (
+    DEFAULT_MAX_RECOVERY_ATTEMPTS,
+    Registry,
+    StepSpec,
+    WorkflowSpec,
+    is_async_function,
+    qualified_name,
+)
+from shim._status import WorkflowStatus
+from shim.errors import DBOSException, DBOSWorkflowFunctionNotFoundError, ShimUnsupportedError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+logger = logging.getLogger("dbos")
+if not logger.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)8s] (dbos2resonate) %(message)s", "%H:%M:%S"))
+    logger.addHandler(_handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+# Leases are for detecting dead workers; in-process, a workflow waiting on a long step is not dead.
+LOCAL_LEASE = timedelta(days=365)
+# A blocked parent holds a task slot while its children run, so the slot count bounds nesting depth.
+MAX_CONCURRENT_TASKS = 1 << 20
+
+_registry = Registry()
+
+
+class _Launched:
+    """Everything that exists between ``launch`` and ``destroy``."""
+
+    def __init__(self) -> None:
+        self.bridge = Bridge()
+        resonate = self.bridge.call(_make_resonate())
+        self.engine = Engine(self.bridge, _registry, resonate)
+        self.operations = Operations(self.engine)
+        self.bridge.call(self._register_all_and_start())
+        _registry.listeners.append(self._register_later)
+
+    async def _register_all_and_start(self) -> None:
+        for spec in _registry.workflows.values():
+            self.engine.register(spec)
+        self.engine.resonate.start()
+
+    def _register_later(self, spec: WorkflowSpec) -> None:
+        self.bridge.loop.call_soon_threadsafe(self.engine.register, spec)
+
+    def close(self) -> None:
+        _registry.listeners.remove(self._register_later)
+        try:
+            self.bridge.submit(self.engine.resonate.stop()).result(timeout=5)
+        except Exception:  # noqa: BLE001 - stopping is best effort; the loop is closed next anyway
+            logger.debug("Resonate did not stop cleanly", exc_info=True)
+        self.bridge.close()
+
+
+async def _make_resonate() -> Resonate:
+    return Resonate(
+        env={},  # an exported RESONATE_URL must not silently switch an embedded app to a server
+        retry_policy=NEVER,
+        ttl=LOCAL_LEASE,
+        max_concurrent_tasks=MAX_CONCURRENT_TASKS,
+        subscription_refresh_secs=0,
+        autostart=False,
+    )
+
+
+class _Instance:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.launched: _Launched | None = None
+
+
+_instance: _Instance | None = None
+
+
+def _operations() -> Operations:
+    if _instance is None:
+        raise DBOSException("No DBOS was created yet")
+    if _instance.launched is None:
+        raise DBOSException("DBOS.launch() must be called before running workflows")
+    return _instance.launched.operations
+
+
+def _unsupported(feature: str, reason: str) -> Callable[..., Any]:
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise ShimUnsupportedError(feature, reason)
+
+    return refuse
+
+
+class _DBOSMeta(type):
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _unsupported(f"DBOS.{name}", "the shim does not implement it yet.")
+
+
+class classproperty:  # noqa: N801 - named as DBOS names it
+    def __init__(self, fget: Callable[[Any], Any]) -> None:
+        self.fget = fget
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        return self.fget(owner)
+
+
+class DBOS(metaclass=_DBOSMeta):
+    """Drop-in for ``dbos.DBOS``: the same decorators and calls, run on Resonate."""
+
+    def __new__(cls, *, config: _config.DBOSConfig, fastapi: Any = None, flask: Any = None,
+                conductor_url: str | None = None, conductor_key: str | None = None) -> DBOS:
+        global _instance
+        if fastapi is not None or flask is not None:
+            raise ShimUnsupportedError("DBOS(fastapi=..., flask=...)", "web framework middleware is pending.")
+        if _instance is not None and _instance.launched is not None:
+            raise DBOSException("DBOS is already launched; call DBOS.destroy() before creating another")
+        _instance = _Instance(_config.validate(config))
+        return super().__new__(cls)
+
+    def __init__(self, *, config: _config.DBOSConfig, fastapi: Any = None, flask: Any = None,
+                 conductor_url: str | None = None, conductor_key: str | None = None) -> None:
+        pass
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def launch(cls) -> None:
+        if _instance is None:
+            raise DBOSException("No DBOS was created yet")
+        if _instance.launched is None:
+            _instance.launched = _Launched()
+            logger.info("DBOS launched on Resonate")
+
+    @classmethod
+    def destroy(cls, *, destroy_registry: bool = False, workflow_completion_timeout_sec: int = 0) -> None:
+        global _instance, _registry
+        if _instance is not None and _instance.launched is not None:
+            _instance.launched.close()
+        _instance = None
+        if destroy_registry:
+            _registry = Registry()
+
+    @classproperty
+    def logger(cls) -> logging.Logger:
+        return logger
+
+    @classproperty
+    def config(cls) -> dict[str, Any]:
+        if _instance is None:
+            raise DBOSException("No DBOS was created yet")
+        return _instance.config
+
+    @classproperty
+    def executor_id(cls) -> str:
+        config = _instance.config if _instance is not None else {}
+        return config.get("executor_id") or "local"
+
+    @classproperty
+    def application_version(cls) -> str:
+        config = _instance.config if _instance is not None else {}
+        return config.get("application_version") or ""
+
+    # -- decorators ----------------------------------------------------------------------------
+
+    @staticmethod
+    def workflow(*, name: str | None = None, max_recovery_attempts: int | None = DEFAULT_MAX_RECOVERY_ATTEMPTS,
+                 serialization_type: Any = None, validate_args: Any = None) -> Callable[[F], F]:
+        if serialization_type is not None:
+            raise ShimUnsupportedError("@DBOS.workflow(serialization_type=...)", "values are always pickled.")
+        if validate_args is not None:
+            raise ShimUnsupportedError("@DBOS.workflow(validate_args=...)", "argument validation is pending.")
+
+        def decorate(fn: F) -> F:
+            spec = WorkflowSpec(
+                name=name or qualified_name(fn),
+                fn=fn,
+                is_async=is_async_function(fn),
+                max_recovery_attempts=max_recovery_attempts or DEFAULT_MAX_RECOVERY_ATTEMPTS,
+            )
+            wrapper = _workflow_wrapper(spec)
+            _registry.add_workflow(spec, wrapper)
+            return wrapper  # type: ignore[return-value]
+
+        return decorate
+
+    @staticmethod
+    def step(*, name: str | None = None, retries_allowed: bool = False, interval_seconds: float = 1.0,
+             max_attempts: int = 3, backoff_rate: float = 2.0,
+             should_retry: Callable[[BaseException], Any] | None = None, preemptible: bool = False,
+             timeout_seconds: float | None = None) -> Callable[[F], F]:
+        if timeout_seconds is not None:
+            raise ShimUnsupportedError("@DBOS.step(timeout_seconds=...)", "step timeouts are pending.")
+        if preemptible:
+            raise ShimUnsupportedError("@DBOS.step(preemptible=True)", "preemptible steps are pending.")
+
+        def decorate(fn: F) -> F:
+            spec = StepSpec(
+                name=name or qualified_name(fn),
+                fn=fn,
+                is_async=is_async_function(fn),
+                retries_allowed=retries_allowed,
+                interval_seconds=interval_seconds,
+                max_attempts=max_attempts,
+                backoff_rate=backoff_rate,
+                should_retry=should_retry,
+            )
+            _registry.add_step(spec)
+            return _step_wrapper(spec)  # type: ignore[return-value]
+
+        return decorate
+
+    @staticmethod
+    def transaction(isolation_level: str = "SERIALIZABLE", *, name: str | None = None) -> Callable[[F], F]:
+        raise ShimUnsupportedError(
+            "@DBOS.transaction", "Resonate has no application database; make the function a @DBOS.step."
+        )
+
+    @staticmethod
+    def required_roles(roles: list[str]) -> Callable[[F], F]:
+        return _inert_decorator
+
+    @staticmethod
+    def default_required_roles(roles: list[str]) -> Callable[[F], F]:
+        return _inert_decorator
+
+    # -- workflows -----------------------------------------------------------------------------
+
+    @staticmethod
+    def start_workflow(func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+        return _operations().start_workflow(_spec_of(func), args, kwargs)
+
+    @staticmethod
+    async def start_workflow_async(func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandleAsync[Any]:
+        return await _operations().start_workflow_async(_spec_of(func), args, kwargs)
+
+    @staticmethod
+    def retrieve_workflow(workflow_id: str, existing_workflow: bool = True) -> WorkflowHandle[Any]:
+        return _operations().retrieve_workflow(workflow_id, existing_workflow)
+
+    @staticmethod
+    async def retrieve_workflow_async(workflow_id: str, existing_workflow: bool = True) -> WorkflowHandleAsync[Any]:
+        return await _operations().retrieve_workflow_async(workflow_id, existing_workflow)
+
+    @staticmethod
+    def get_result(workflow_id: str) -> Any:
+        return _operations().get_result(workflow_id)
+
+    @staticmethod
+    async def get_result_async(workflow_id: str) -> Any:
+        return await _operations().get_result_async(workflow_id)
+
+    @staticmethod
+    def get_workflow_status(workflow_id: str) -> WorkflowStatus | None:
+        return _operations().get_status(workflow_id)
+
+    @staticmethod
+    async def get_workflow_status_async(workflow_id: str) -> WorkflowStatus | None:
+        return await _operations().get_status_async(workflow_id)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        _operations().sleep(seconds)
+
+    @staticmethod
+    async def sleep_async(seconds: float) -> None:
+        await _operations().sleep_async(seconds)
+
+    # -- where am I ----------------------------------------------------------------------------
+
+    @classproperty
+    def workflow_id(cls) -> str | None:
+        step = current_step.get()
+        if step is not None:
+            return step.workflow_id
+        frame = current_workflow.get()
+        return frame.workflow_id if frame is not None else None
+
+    @classproperty
+    def step_id(cls) -> int | None:
+        step = current_step.get()
+        return step.step_id if step is not None else None
+
+    @classproperty
+    def step_status(cls) -> Any:
+        step = current_step.get()
+        if step is None:
+            return None
+        return StepStatus(step.step_id, step.attempt - 1 if step.max_attempts else None, step.max_attempts)
+
+    @classproperty
+    def span(cls) -> None:
+        return None
+
+
+class StepStatus:
+    def __init__(self, step_id: int, current_attempt: int | None, max_attempts: int | None) -> None:
+        self.step_id = step_id
+        self.current_attempt = current_attempt
+        self.max_attempts = max_attempts
+
+    def __repr__(self) -> str:
+        return f"StepStatus(step_id={self.step_id}, current_attempt={self.current_attempt}, max_attempts={self.max_attempts})"
+
+
+def _inert_decorator(target: F) -> F:
+    return target
+
+
+def _spec_of(func: Callable[..., Any]) -> WorkflowSpec:
+    spec = _registry.workflow_for(func)
+    if spec is None:
+        raise DBOSWorkflowFunctionNotFoundError(
+            "<none>", f"{qualified_name(func)} is not a registered workflow function"
+        )
+    return spec
+
+
+def _workflow_wrapper(spec: WorkflowSpec) -> Callable[..., Any]:
+    if spec.is_async:
+        @functools.wraps(spec.fn)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            handle = await _operations().start_workflow_async(spec, args, kwargs)
+            return await handle.get_result()
+
+        return run_async
+
+    @functools.wraps(spec.fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return _operations().start_workflow(spec, args, kwargs).get_result()
+
+    return run
+
+
+def _step_wrapper(spec: StepSpec) -> Callable[..., Any]:
+    if spec.is_async:
+        @functools.wraps(spec.fn)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            frame = active_frame()
+            if frame is None:
+                return await spec.fn(*args, **kwargs)
+            return await _operations().call_step_async(frame, spec, args, kwargs)
+
+        return call_async
+
+    @functools.wraps(spec.fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        frame = active_frame()
+        if frame is None:
+            return spec.fn(*args, **kwargs)
+        return _operations().call_step(frame, spec, args, kwargs)
+
+    return call
+
+
+__all__ = ["DBOS", "StepStatus"]

@@ -1,0 +1,248 @@
+"""DBOS's durable operations, carried out on Resonate. Every coroutine here runs on Resonate's loop.
+
+A DBOS workflow is a Resonate root promise whose id is the workflow id; its body is a registered
+Resonate function. Each durable operation inside it (a step, a child start, a result wait, a sleep)
+is one ``ctx.run`` child, so Resonate's child numbering follows DBOS's ``function_id`` and a replay
+after a crash returns each completed operation's stored outcome instead of running it again.
+The body never suspends: waits happen in place, so workflow code runs once per execution, as in DBOS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from resonate.context import Context
+from resonate.error import ResonateError
+from resonate.resonate import Resonate
+from resonate.retry import Never
+from resonate.types import PromiseRecord
+
+from shim import _serialization as ser
+from shim._context import StepFrame, WorkflowFrame, assigned_workflow_id, current_step, current_workflow
+from shim._ids import to_promise_id, to_workflow_id
+from shim._runtime import Bridge
+from shim._specs import Registry, StepSpec, WorkflowSpec
+from shim._status import WorkflowStatus, status_from_record
+from shim.errors import (
+    DBOSConflictingWorkflowError,
+    DBOSMaxStepRetriesExceeded,
+    DBOSNonExistentWorkflowError,
+    DBOSWorkflowFunctionNotFoundError,
+)
+
+logger = logging.getLogger("dbos")
+
+NEVER = Never()
+# Resonate's default deadline for a top-level run is one day; a DBOS workflow has none.
+NO_DEADLINE = timedelta(days=365 * 100)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Where a workflow was called from, so its body runs as if called in place: in a copy of the
+    caller's context variables and, for ``async def`` bodies, on the caller's event loop."""
+
+    context: contextvars.Context
+    loop: asyncio.AbstractEventLoop | None
+
+
+class Engine:
+    def __init__(self, bridge: Bridge, registry: Registry, resonate: Resonate) -> None:
+        self.bridge = bridge
+        self.registry = registry
+        self.resonate = resonate
+        self._callers: dict[str, Caller] = {}
+        # The exception objects raised in this process, so a live caller sees the original (with its
+        # traceback) rather than the copy decoded from the store; popped on first read.
+        self._live_errors: dict[str, BaseException] = {}
+
+    # -- registration ---------------------------------------------------------------------------
+
+    def register(self, spec: WorkflowSpec) -> None:
+        async def entry(ctx: Context, payload: str) -> str:
+            return await self._execute(spec, ctx, payload)
+
+        entry.__name__ = entry.__qualname__ = spec.name
+        self.resonate.register(entry, name=spec.name, retry_policy=NEVER)
+
+    # -- workflows ------------------------------------------------------------------------------
+
+    async def start(self, spec: WorkflowSpec, workflow_id: str, args: tuple[Any, ...],
+                    kwargs: dict[str, Any], caller: Caller | None) -> None:
+        """Create the workflow's promise unless one exists; an existing one must be the same function."""
+        promise_id = to_promise_id(workflow_id)
+        existing = await self._record(promise_id)
+        if existing is not None:
+            recorded = function_name(existing)
+            if recorded != spec.name:
+                raise DBOSConflictingWorkflowError(
+                    workflow_id,
+                    f"Workflow already exists with a different function name: {recorded}, "
+                    f"but the provided function name is: {spec.name}",
+                )
+            return
+        if caller is not None:
+            self._callers[workflow_id] = caller
+        handle = self.resonate.options(timeout=NO_DEADLINE).run(
+            promise_id, spec.name, ser.dumps((args, kwargs))
+        )
+        await handle.id()
+
+    async def result_payload(self, workflow_id: str) -> str:
+        """The workflow's stored result, waiting for it; raises its stored exception."""
+        try:
+            handle = await self.resonate.get(to_promise_id(workflow_id))
+        except ResonateError as exc:
+            raise DBOSNonExistentWorkflowError("target", workflow_id) from exc
+        try:
+            return await handle.result()
+        except Exception as exc:
+            raise self._live_errors.pop(workflow_id, exc) from None
+
+    async def status(self, workflow_id: str) -> WorkflowStatus | None:
+        record = await self._record(to_promise_id(workflow_id))
+        return None if record is None else status_from_record(workflow_id, record)
+
+    async def _record(self, promise_id: str) -> PromiseRecord | None:
+        try:
+            return await self.resonate.promises.get(promise_id)
+        except ResonateError as exc:
+            if getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower():
+                return None
+            raise
+
+    async def _execute(self, spec: WorkflowSpec, ctx: Context, payload: str) -> str:
+        workflow_id = to_workflow_id(ctx.info.id)
+        if spec.name not in self.registry.workflows:
+            raise DBOSWorkflowFunctionNotFoundError(workflow_id, f"{spec.name} is not registered")
+        args, kwargs = ser.loads(payload)
+        caller = self._callers.pop(workflow_id, None)
+        context = caller.context.copy() if caller is not None else contextvars.Context()
+        frame = WorkflowFrame(workflow_id=workflow_id, name=spec.name, ctx=ctx)
+        try:
+            if spec.is_async:
+                loop = caller.loop if caller is not None and caller.loop is not None else None
+                if loop is None or loop.is_closed():
+                    loop = self.bridge.background_user_loop()
+                frame.user_loop = loop
+                value = await self.bridge.run_async(
+                    loop, context, lambda: _run_async_body(frame, spec.fn, args, kwargs)
+                )
+            else:
+                value = await self.bridge.run_sync(
+                    self.bridge.workflow_pool, context, _run_sync_body, frame, spec.fn, args, kwargs
+                )
+        except Exception as exc:
+            self._live_errors[workflow_id] = exc
+            raise
+        return ser.dumps(value)
+
+    # -- operations inside a workflow ------------------------------------------------------------
+
+    async def record(self, frame: WorkflowFrame, name: str, produce: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``produce`` once as the workflow's next durable operation; a replay returns its outcome."""
+
+        async def operation(_: Context) -> str:
+            return ser.dumps(await produce())
+
+        operation.__name__ = operation.__qualname__ = name
+        return ser.loads(await frame.ctx.options(retry_policy=NEVER).run(operation))
+
+    async def run_step(self, frame: WorkflowFrame, spec: StepSpec, step_id: int,
+                       context: contextvars.Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        key = f"{frame.workflow_id}#{step_id}"
+
+        async def attempts() -> Any:
+            errors: list[Exception] = []
+            for attempt in range(1, spec.attempts() + 1):
+                step = StepFrame(frame.workflow_id, step_id, attempt,
+                                 spec.attempts() if spec.retries_allowed else None)
+                try:
+                    return await self._invoke_step(frame, spec, step, context, args, kwargs)
+                except Exception as exc:
+                    if not spec.retries_allowed or not await _should_retry(spec, exc):
+                        self._live_errors[key] = exc
+                        raise
+                    errors.append(exc)
+                    if attempt < spec.attempts():
+                        logger.warning("Step %s failed on attempt %d: %r; retrying", spec.name, attempt, exc)
+                        await asyncio.sleep(spec.delay_after(attempt))
+            raise DBOSMaxStepRetriesExceeded(spec.name, spec.attempts(), errors)
+
+        try:
+            return await self.record(frame, spec.name, attempts)
+        except Exception as exc:
+            raise self._live_errors.pop(key, exc) from None
+
+    async def _invoke_step(self, frame: WorkflowFrame, spec: StepSpec, step: StepFrame,
+                           context: contextvars.Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if spec.is_async:
+            loop = frame.user_loop or self.bridge.background_user_loop()
+            return await self.bridge.run_async(
+                loop, context.copy(), lambda: _run_async_step(step, spec.fn, args, kwargs)
+            )
+        return await self.bridge.run_sync(
+            self.bridge.step_pool, context.copy(), _run_sync_step, step, spec.fn, args, kwargs
+        )
+
+    async def sleep(self, frame: WorkflowFrame, seconds: float) -> None:
+        """DBOS records the wake-up time once, then waits whatever is left of it (also after a restart)."""
+
+        async def wake_time() -> float:
+            return time.time() + seconds
+
+        wake_at = await self.record(frame, "DBOS.sleep", wake_time)
+        remaining = wake_at - time.time()
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+
+
+async def _should_retry(spec: StepSpec, exc: BaseException) -> bool:
+    if spec.should_retry is None:
+        return True
+    verdict = spec.should_retry(exc)
+    return bool(await verdict) if asyncio.iscoroutine(verdict) else bool(verdict)
+
+
+def function_name(record: PromiseRecord) -> str | None:
+    data = record.param.data
+    if isinstance(data, dict):
+        return data.get("func")
+    return getattr(data, "func", None)
+
+
+def _enter_workflow(frame: WorkflowFrame) -> None:
+    current_workflow.set(frame)
+    current_step.set(None)
+    assigned_workflow_id.set(None)
+
+
+def _run_sync_body(frame: WorkflowFrame, fn: Callable[..., Any], args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+    _enter_workflow(frame)
+    return fn(*args, **kwargs)
+
+
+async def _run_async_body(frame: WorkflowFrame, fn: Callable[..., Any], args: tuple[Any, ...],
+                          kwargs: dict[str, Any]) -> Any:
+    _enter_workflow(frame)
+    return await fn(*args, **kwargs)
+
+
+def _run_sync_step(step: StepFrame, fn: Callable[..., Any], args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+    current_step.set(step)
+    return fn(*args, **kwargs)
+
+
+async def _run_async_step(step: StepFrame, fn: Callable[..., Any], args: tuple[Any, ...],
+                          kwargs: dict[str, Any]) -> Any:
+    current_step.set(step)
+    return await fn(*args, **kwargs)

@@ -1,0 +1,87 @@
+"""DBOS's ``WorkflowStatus``, read off a workflow's Resonate promise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from resonate.codec import Codec, NoopEncryptor
+from resonate.types import PromiseRecord
+
+from shim import _serialization as ser
+
+WorkflowStatusString = Literal[
+    "PENDING", "SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "ENQUEUED"
+]
+
+_STATUS_OF_STATE: dict[str, WorkflowStatusString] = {
+    "pending": "PENDING",
+    "resolved": "SUCCESS",
+    "rejected": "ERROR",
+    "rejected_canceled": "CANCELLED",
+    "rejected_timedout": "CANCELLED",
+}
+
+_codec = Codec(NoopEncryptor())
+
+
+@dataclass
+class WorkflowStatus:
+    workflow_id: str
+    status: WorkflowStatusString
+    name: str
+    class_name: str | None = None
+    config_name: str | None = None
+    authenticated_user: str | None = None
+    assumed_role: str | None = None
+    authenticated_roles: list[str] | None = None
+    input: dict[str, Any] | None = None
+    output: Any = None
+    error: Exception | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    queue_name: str | None = None
+    executor_id: str | None = None
+    app_version: str | None = None
+    app_id: str | None = None
+    recovery_attempts: int | None = None
+    workflow_timeout_ms: int | None = None
+    workflow_deadline_epoch_ms: int | None = None
+    deduplication_id: str | None = None
+    priority: int | None = None
+    queue_partition_key: str | None = None
+    forked_from: str | None = None
+    was_forked_from: bool = False
+    parent_workflow_id: str | None = None
+    dequeued_at: int | None = None
+    delay_until_epoch_ms: int | None = None
+    completed_at: int | None = None
+    attributes: dict[str, Any] | None = None
+    schedule_name: str | None = None
+
+
+def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatus:
+    data = record.param.data
+    name = data.get("func", "") if isinstance(data, dict) else getattr(data, "func", "")
+    packed = (data.get("args") if isinstance(data, dict) else getattr(data, "args", None)) or []
+    inputs: dict[str, Any] | None = None
+    if packed and isinstance(packed[0], str):
+        args, kwargs = ser.loads(packed[0])
+        inputs = {"args": tuple(args), "kwargs": dict(kwargs)}
+    status = WorkflowStatus(
+        workflow_id=workflow_id,
+        status=_STATUS_OF_STATE.get(record.state, "PENDING"),
+        name=name,
+        input=inputs,
+        created_at=record.created_at or None,
+        updated_at=record.settled_at or record.created_at or None,
+        completed_at=record.settled_at,
+    )
+    if record.state == "resolved" and isinstance(record.value.data, str):
+        status.output = ser.loads(record.value.data)
+    elif record.state == "rejected":
+        try:
+            status.error = _codec.decode_error(record.value)
+        except Exception as exc:  # a stored error that cannot be rebuilt is still an error
+            status.error = exc
+    return status
