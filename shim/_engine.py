@@ -172,7 +172,8 @@ class Engine:
                         raise
                     errors.append(exc)
                     if attempt < spec.attempts():
-                        logger.warning("Step %s failed on attempt %d: %r; retrying", spec.name, attempt, exc)
+                        logger.warning("Step being automatically retried (attempt %d of %d)",
+                                       attempt, spec.attempts(), exc_info=exc)
                         await asyncio.sleep(spec.delay_after(attempt))
             raise DBOSMaxStepRetriesExceeded(spec.name, spec.attempts(), errors)
 

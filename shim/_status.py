@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from resonate.codec import Codec, NoopEncryptor
+from resonate.codec import _deserialize_error
 from resonate.types import PromiseRecord
 
 from shim import _serialization as ser
@@ -21,8 +21,6 @@ _STATUS_OF_STATE: dict[str, WorkflowStatusString] = {
     "rejected_canceled": "CANCELLED",
     "rejected_timedout": "CANCELLED",
 }
-
-_codec = Codec(NoopEncryptor())
 
 
 @dataclass
@@ -80,8 +78,6 @@ def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatu
     if record.state == "resolved" and isinstance(record.value.data, str):
         status.output = ser.loads(record.value.data)
     elif record.state == "rejected":
-        try:
-            status.error = _codec.decode_error(record.value)
-        except Exception as exc:  # a stored error that cannot be rebuilt is still an error
-            status.error = exc
+        # promises.get has already decoded the payload; only the exception remains to rebuild
+        status.error = _deserialize_error(record.value.data)
     return status
