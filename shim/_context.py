@@ -6,6 +6,7 @@ threads) and async bodies (run as tasks), the way DBOS's own context works.
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
     import asyncio
 
     from resonate.context import Context
+
+
+logger = logging.getLogger("dbos")
 
 
 @dataclass(eq=False)
@@ -45,7 +49,7 @@ class StepFrame:
 
 current_workflow: ContextVar[WorkflowFrame | None] = ContextVar("d2r_workflow", default=None)
 current_step: ContextVar[StepFrame | None] = ContextVar("d2r_step", default=None)
-assigned_workflow_id: ContextVar[str | None] = ContextVar("d2r_next_workflow_id", default=None)
+assigned_workflow_id: ContextVar[SetWorkflowID | None] = ContextVar("d2r_next_workflow_id", default=None)
 
 
 class SetWorkflowID:
@@ -56,10 +60,12 @@ class SetWorkflowID:
         if not isinstance(wfid, str) or not wfid:
             raise TypeError("SetWorkflowID needs a non-empty string id")
         self.wfid = wfid
+        self.used = False
         self._token: Any = None
 
     def __enter__(self) -> SetWorkflowID:
-        self._token = assigned_workflow_id.set(self.wfid)
+        self.used = False
+        self._token = assigned_workflow_id.set(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -73,8 +79,15 @@ class SetWorkflowID:
 
 
 def take_assigned_workflow_id() -> str | None:
-    """The id set by the innermost ``SetWorkflowID``; consumed by the first workflow that starts."""
-    wfid = assigned_workflow_id.get()
-    if wfid is not None:
-        assigned_workflow_id.set(None)
-    return wfid
+    """The id set by the innermost ``SetWorkflowID``; only the first workflow started in it takes it."""
+    block = assigned_workflow_id.get()
+    if block is None:
+        return None
+    if block.used:
+        logger.warning(
+            "Multiple workflows started in the same SetWorkflowID block. Only the first workflow is "
+            "assigned the specified workflow ID; subsequent workflows will use a generated workflow ID."
+        )
+        return None
+    block.used = True
+    return block.wfid
