@@ -19,7 +19,9 @@ app = typer.Typer(
 )
 
 # Sub-command modules under cli/, each with a register(app) function.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = (
+    "cron",
+)
 
 
 def _show_version(value: bool) -> None:

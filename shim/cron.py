@@ -363,7 +363,7 @@ def _inexpressible(spec: CronSpec) -> list[str]:
         )
     seconds = spec.second.values
     if len(seconds) > 1 and not spec.second.random:
-        shown = "every second" if spec.second.star else "at seconds " + _compact(seconds, SECOND)
+        shown = "every second" if spec.second.star else "at seconds " + _compact(seconds, SECOND, star_steps=True)
         reasons.append(
             f"fires {len(seconds)} times a minute ({shown}); a 5-field cron fires at most once a minute"
         )
