@@ -217,7 +217,7 @@ class _FieldParser:
 
     def __init__(self, kind: _Kind, part: str, position: int, count: int, written: str) -> None:
         self.kind, self.part, self.position, self.count, self.written = kind, part, position, count, written
-        self.everything = frozenset(range(kind.low, kind.high + 1)) - {7}  # 7 only in day-of-week
+        self.everything = frozenset(range(kind.low, kind.high + 1)) - ({7} if kind is DAY_OF_WEEK else set())
 
     def fail(self, why: str) -> CronError:
         return CronError(
