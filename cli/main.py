@@ -21,6 +21,7 @@ app = typer.Typer(
 # Sub-command modules under cli/, each with a register(app) function.
 COMMANDS: tuple[str, ...] = (
     "cron",
+    "check",
 )
 
 
