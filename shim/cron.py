@@ -392,8 +392,6 @@ def _canonical(spec: CronSpec) -> tuple[str, ...]:
     else:
         dom_text = "*" if dom.star else _day_of_month_text(dom)
         dow_text = "*" if dow.star else _day_of_week_text(dow)
-        if dom_text == "*" or dow_text == "*":  # one side unrestricted: only the other decides
-            dom_text, dow_text = ("*", dow_text) if dow_text != "*" and dom.star else (dom_text, "*")
     year = "*" if spec.year is None else _field_text(spec.year, YEAR)
     return (
         _field_text(spec.second, SECOND),
