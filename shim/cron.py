@@ -179,11 +179,11 @@ def parse(expression: str) -> CronSpec:
     """Parse a DBOS cron expression, rejecting everything DBOS rejects; raise CronError naming the field."""
     if not isinstance(expression, str):
         raise CronError(f"a cron expression must be a string, not {type(expression).__name__}")
-    text = expression.strip().lower()
-    if text.startswith("@"):
-        if text not in MACROS:
+    text = expression.lower()
+    if text.strip().startswith("@"):
+        if text not in MACROS:  # DBOS matches a macro only when written alone, without blanks
             known = ", ".join(MACROS)
-            raise CronError(f"unknown macro {expression.strip()!r}; DBOS accepts {known}", text=expression.strip())
+            raise CronError(f"unknown macro {expression!r}; DBOS accepts exactly one of {known}", text=expression)
         text = MACROS[text]
     parts = text.split()
     if len(parts) not in LAYOUTS:

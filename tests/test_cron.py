@@ -146,7 +146,13 @@ def test_errors_name_the_bad_field(
 
 @pytest.mark.parametrize(
     ("dbos", "words"),
-    [("1 2 3", "got 3"), ("", "got 0"), ("0 0 0 * * * * *", "got 8"), ("@reboot", "unknown macro")],
+    [
+        ("1 2 3", "got 3"),
+        ("", "got 0"),
+        ("0 0 0 * * * * *", "got 8"),
+        ("@reboot", "unknown macro"),
+        ("@daily ", "unknown macro"),  # DBOS rejects a macro with blanks around it
+    ],
 )
 def test_shape_errors(dbos: str, words: str) -> None:
     with pytest.raises(CronError, match=words):

@@ -192,7 +192,7 @@ def mutated_expressions(draw: st.DrawFn) -> str:
         if old in expression:
             at = draw(st.sampled_from([i for i in range(len(expression)) if expression.startswith(old, i)]))
             expression = expression[:at] + new + expression[at + len(old) :]
-    extra = draw(st.sampled_from(["", "", "", " 5", " * *", "3-1 ", "22-2 "]))
+    extra = draw(st.sampled_from(["", "", "", " 5", " * *", "3-1 ", "22-2 ", " ", "\t"]))
     return (extra + expression) if extra.endswith(" ") else expression + extra
 
 
