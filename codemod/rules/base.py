@@ -40,6 +40,8 @@ class Rule:
     fixable: bool = True  # False: D2R2xx, a person decides; migrate leaves a TODO
     transformer: type[Codemod] | None = None
     targets: tuple[Target, ...] = field(default=(Target.NATIVE,))
+    # why a use this rule does not rewrite is left with a TODO (the reason half of the comment)
+    todo_reason: str = ""
 
     @property
     def needs_person(self) -> bool:

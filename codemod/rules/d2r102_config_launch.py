@@ -1,15 +1,137 @@
-"""D2R102 config-launch: Turn `DBOS(config=...)` and `DBOS.launch()` into a local `Resonate(...)` instance."""
+"""D2R102 config-launch: ``DBOS(config=...)`` / ``DBOS.launch()`` become a local ``Resonate(...)`` instance."""
 
 from __future__ import annotations
 
-from codemod.rules.base import Rule
+import libcst as cst
+
+from codemod import build
+from codemod.rules.base import Example, Rule
+from codemod.todo import todo_comment
+from codemod.transform import INSTANCE, RuleTransformer, insert_after_imports, with_comments
+
+IN_MEMORY = (
+    "local Resonate keeps its state in memory: unlike DBOS's system database it does not survive the process; "
+    "pass url= to use a Resonate server"
+)
+
+
+def instance_statement() -> cst.SimpleStatementLine:
+    """``resonate = Resonate(env={}, retry_policy=Never(), autostart=False)``.
+
+    ``env={}``: an exported RESONATE_URL must not silently switch a local program to a server.
+    ``retry_policy=Never()``: DBOS does not retry steps or workflows unless asked to.
+    ``autostart=False``: construction needs no event loop; ``resonate.start()`` (was ``DBOS.launch()``) does.
+    """
+    value = build.call(
+        "Resonate",
+        build.kwarg("env", cst.Dict([])),
+        build.kwarg("retry_policy", build.call("Never")),
+        build.kwarg("autostart", cst.Name("False")),
+    )
+    return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(INSTANCE))], value)])
+
+
+class ConfigLaunch(RuleTransformer):
+    CODE = "D2R102"
+    DESCRIPTION = "Turn DBOS(config=...) and DBOS.launch() into a local Resonate instance."
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self._created = False
+        self._notes: list[str] = []
+        return super().transform_module_impl(tree)
+
+    def _expr_call(self, node: cst.SimpleStatementLine) -> tuple[str | None, cst.Call | None]:
+        if len(node.body) == 1 and isinstance(node.body[0], cst.Expr) and isinstance(node.body[0].value, cst.Call):
+            c = node.body[0].value
+            return self.facts.resolve(c.func), c
+        return None, None
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.RemovalSentinel:
+        api, c = self._expr_call(original_node)
+        if api == "DBOS" and c is not None:
+            for arg in c.args:
+                kw = arg.keyword.value if arg.keyword else None
+                if kw not in ("config", None):
+                    self._notes.append(f"DBOS({kw}=...) has no Resonate counterpart; wire it by hand")
+            self._created = True
+            self.mark_applied()
+            return cst.RemoveFromParent()
+        if api == "DBOS.launch" and c is not None and not c.args:
+            self.mark_applied()
+            if not (self.frame and self.frame.is_async and self.frame.kind == "function"):
+                self.todo(self.CODE, f"{INSTANCE}.start() needs a running asyncio loop: call it from async code "
+                          "(for example the first line of an `async def main()` run by asyncio.run)")
+            return updated_node.with_changes(body=[cst.Expr(build.call(f"{INSTANCE}.start"))])
+        if api == "DBOS.destroy" and c is not None:
+            if self.frame and self.frame.is_async and self.frame.kind == "function":
+                self.mark_applied()
+                return updated_node.with_changes(body=[cst.Expr(cst.Await(build.call(f"{INSTANCE}.stop")))])
+            self.todo(self.CODE, f"`await {INSTANCE}.stop()` replaces DBOS.destroy() but needs async code")
+        return updated_node
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.BaseSmallStatement:
+        # ``config: DBOSConfig = {...}`` keeps the dict and drops the DBOS type
+        if self.facts.resolve(original_node.annotation.annotation) == "DBOSConfig" and updated_node.value is not None:
+            self.mark_applied()
+            return cst.Assign([cst.AssignTarget(updated_node.target)], updated_node.value)
+        return updated_node
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        updated_node = super().leave_Module(original_node, updated_node)
+        if not self._created:
+            return updated_node
+        self.add_needed_import("resonate.resonate", "Resonate")
+        self.add_needed_import("resonate.retry", "Never")
+        stmt = with_comments(instance_statement(), [todo_comment(self.CODE, n) for n in (IN_MEMORY, *self._notes)])
+        return insert_after_imports(updated_node, [stmt])  # type: ignore[list-item]
+
 
 RULE = Rule(
-    code='D2R102',
-    name='config-launch',
-    summary='Turn `DBOS(config=...)` and `DBOS.launch()` into a local `Resonate(...)` instance',
+    code="D2R102",
+    name="config-launch",
+    summary="Turn `DBOS(config=...)` and `DBOS.launch()` into a local `Resonate(...)` instance",
     explanation=(
-        'DBOS is configured once (`DBOS(config=...)`) and started with `DBOS.launch()`. Resonate is an instance: `Resonate(env={})` runs in memory; `env={}` stops an exported `RESONATE_URL` from silently switching the program to a server. Resonate needs a running asyncio loop; a DBOS program that launches from synchronous code is marked with a TODO.'
+        "DBOS is configured once (`DBOS(config=...)`) and started with `DBOS.launch()`. Resonate is an instance. "
+        "The rule writes, after the imports,\n\n"
+        "    resonate = Resonate(env={}, retry_policy=Never(), autostart=False)\n\n"
+        "- `env={}`: without it an exported `RESONATE_URL` silently switches the program to a server;\n"
+        "- `retry_policy=Never()`: DBOS runs steps and workflows once unless a step asks for retries "
+        "(Resonate's own default retries ~30 times);\n"
+        "- `autostart=False`: constructing needs no event loop; `DBOS.launch()` becomes `resonate.start()`, "
+        "which needs a running asyncio loop (a TODO marks a call from synchronous code).\n\n"
+        "The instance is local and in memory: state does not survive the process, unlike DBOS's system database. "
+        "The TODO on it says so; pass `url=` to use a Resonate server. `config: DBOSConfig = {...}` keeps its dict "
+        "without the DBOS type; other `DBOS(...)` arguments (`fastapi=`, `flask=`, `conductor_key=`) get a TODO. "
+        "`DBOS.destroy()` becomes `await resonate.stop()` in async code."
     ),
-    fixable=True,
+    examples=(
+        Example(
+            title="Configure and launch",
+            before='''
+            from dbos import DBOS, DBOSConfig
+
+            config: DBOSConfig = {"name": "app", "system_database_url": "sqlite:///app.sqlite"}
+            DBOS(config=config)
+
+            async def main() -> None:
+                DBOS.launch()
+            ''',
+            after='''
+            from resonate.resonate import Resonate
+            from resonate.retry import Never
+
+            # TODO(dbos2resonate): D2R102 local Resonate keeps its state in memory: unlike DBOS's system database it does not survive the process; pass url= to use a Resonate server. See docs/rules/D2R102.md
+            resonate = Resonate(env={}, retry_policy=Never(), autostart=False)
+
+            config = {"name": "app", "system_database_url": "sqlite:///app.sqlite"}
+
+            async def main() -> None:
+                resonate.start()
+            ''',
+        ),
+    ),
+    transformer=ConfigLaunch,
+    todo_reason="DBOS itself has no counterpart in Resonate: use the `resonate` instance",
 )

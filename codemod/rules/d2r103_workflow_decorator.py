@@ -1,15 +1,184 @@
-"""D2R103 workflow-decorator: Turn `@DBOS.workflow()` functions into registered `async def f(ctx: Context, ...)` functions."""
+"""D2R103 workflow-decorator: ``@DBOS.workflow()`` functions become registered ``async def f(ctx: Context, ...)``."""
 
 from __future__ import annotations
 
-from codemod.rules.base import Rule
+import libcst as cst
+
+from codemod import build
+from codemod.rules.base import Example, Rule
+from codemod.transform import INSTANCE, RuleTransformer
+
+
+def add_ctx_param(node: cst.FunctionDef) -> cst.FunctionDef:
+    """``def f(a)`` -> ``def f(ctx: Context, a)`` (positional-only parameters stay first in their group)."""
+    param = cst.Param(cst.Name("ctx"), annotation=cst.Annotation(cst.Name("Context")))
+    params = node.params
+    if params.posonly_params:
+        new = params.with_changes(posonly_params=(param, *params.posonly_params))
+    else:
+        if params.params or params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.star_kwarg:
+            param = param.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        new = params.with_changes(params=(param, *params.params))
+    return node.with_changes(params=new)
+
+
+class WorkflowDecorator(RuleTransformer):
+    CODE = "D2R103"
+    DESCRIPTION = "Turn @DBOS.workflow() functions into registered async def f(ctx: Context, ...)."
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        if len(self._frames) != 1:
+            if any(self._is_workflow_decorator(d) for d in original_node.decorators):
+                self.todo(self.CODE, "a workflow that is a method or nested function is not converted: "
+                          "Resonate registers module-level functions (see D2R206)")
+            return updated_node
+        facts = self.facts.workflow(original_node.name.value)
+        if facts is None:
+            return updated_node
+        if facts.has_ctx_param:
+            self.todo(self.CODE, "this workflow already has a parameter named ctx; rename it, then re-run migrate")
+            return updated_node
+        decorators = []
+        for dec in updated_node.decorators:
+            if not self._is_workflow_decorator(dec):
+                decorators.append(dec)
+                continue
+            keep = [a for a in facts.decorator_args if a.keyword is not None and a.keyword.value == "name"]
+            dropped = [a.keyword.value for a in facts.decorator_args if a.keyword is not None and a.keyword.value != "name"]
+            if dropped:
+                self.todo(self.CODE, f"{', '.join(dropped)} of @DBOS.workflow has no Resonate counterpart and was dropped")
+            register = build.name(f"{INSTANCE}.register")
+            decorators.append(dec.with_changes(decorator=cst.Call(register, build.clean_args(keep)) if keep else register))
+        if not self.facts.constructs_dbos and INSTANCE not in self.facts.module_names and not self._told:
+            self._told = True
+            self.todo(self.CODE, f"this module registers workflows on `{INSTANCE}` but does not create it: import the "
+                      "Resonate instance from the module that replaced DBOS(config=...)")
+        self.add_needed_import("resonate.context", "Context")
+        self.mark_applied()
+        node = add_ctx_param(updated_node).with_changes(decorators=decorators)
+        if node.asynchronous is None:
+            node = node.with_changes(asynchronous=cst.Asynchronous())
+        return node
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self._told = False  # the missing-instance TODO is given once, at the first workflow
+        return super().transform_module_impl(tree)
+
+    def _is_workflow_decorator(self, dec: cst.Decorator) -> bool:
+        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        return self.facts.resolve(expr) == "DBOS.workflow"
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if not isinstance(original_node.func, cst.Name):
+            return updated_node
+        facts = self.facts.workflow(original_node.func.value)
+        if facts is None or facts.has_ctx_param:
+            return updated_node
+        fn = original_node.func.value
+        if self.in_set_workflow_id:
+            self.todo(self.CODE, f"`{fn}` runs under SetWorkflowID here; give its id to resonate.run (D2R106)")
+            return updated_node
+        if self.in_workflow:
+            # a child workflow: a durable child run in-process
+            future = build.ctx_run(updated_node.func, list(updated_node.args))
+            self.mark_applied()
+            return future if facts.is_async else self.awaited(original_node, future)
+        if self.in_async_plain:
+            self.add_needed_import("uuid")
+            result = build.result_of(build.root_run(build.new_id(), updated_node.func, list(updated_node.args)))
+            self.mark_applied()
+            return result if facts.is_async else self.awaited(original_node, result)
+        where = {
+            "lambda": "inside a lambda",
+            "genexp": "inside a generator expression",
+        }.get(self.frame.kind if self.frame else "", "from synchronous code" if not self.in_step else "from a step")
+        self.todo(self.CODE, f"`{fn}` is now an async Resonate function but is called {where}: "
+                  f"from async code call `await {INSTANCE}.run(id, {fn}, ...).result()`")
+        return updated_node
+
 
 RULE = Rule(
-    code='D2R103',
-    name='workflow-decorator',
-    summary='Turn `@DBOS.workflow()` functions into registered `async def f(ctx: Context, ...)` functions',
+    code="D2R103",
+    name="workflow-decorator",
+    summary="Turn `@DBOS.workflow()` functions into registered `async def f(ctx: Context, ...)` functions",
     explanation=(
-        'A DBOS workflow becomes a Resonate durable function: registered with `@resonate.register` (keeping `name=`), made `async`, and given `ctx: Context` as its first parameter. Calls of steps and child workflows inside it become `await ctx.run(...)`. `max_recovery_attempts` has no counterpart and gets a TODO.'
+        "A DBOS workflow becomes a Resonate durable function: registered with `@resonate.register` "
+        "(keeping `name=`), made `async`, and given `ctx: Context` as its first parameter.\n\n"
+        "Calls of a workflow change with where they are:\n\n"
+        "- inside another workflow, a child workflow: `await ctx.run(child, ...)`;\n"
+        "- inside an `async def` that is not a workflow: `await resonate.run(str(uuid.uuid4()), wf, ...).result()` "
+        "(DBOS gives a workflow started without `SetWorkflowID` a fresh UUID too);\n"
+        "- anywhere else (synchronous code, lambdas, steps): left as is, with a TODO, because the call must "
+        "become `await`ed.\n\n"
+        "Only module-level functions are converted; `max_recovery_attempts=` has no counterpart (TODO). "
+        "A module that defines workflows but does not create the `resonate` instance gets a TODO to import it."
     ),
-    fixable=True,
+    examples=(
+        Example(
+            title="A workflow calling a child workflow",
+            before='''
+            from dbos import DBOS
+
+            DBOS(config={"name": "app"})
+
+            @DBOS.workflow()
+            def child(n: int) -> int:
+                return n + 1
+
+            @DBOS.workflow(name="parent")
+            def parent(n: int) -> int:
+                return child(n) * 2
+            ''',
+            after='''
+            from resonate.context import Context
+            from resonate.resonate import Resonate
+            from resonate.retry import Never
+
+            # TODO(dbos2resonate): D2R102 local Resonate keeps its state in memory: unlike DBOS's system database it does not survive the process; pass url= to use a Resonate server. See docs/rules/D2R102.md
+            resonate = Resonate(env={}, retry_policy=Never(), autostart=False)
+
+            @resonate.register
+            async def child(ctx: Context, n: int) -> int:
+                return n + 1
+
+            @resonate.register(name="parent")
+            async def parent(ctx: Context, n: int) -> int:
+                return await ctx.run(child, n) * 2
+            ''',
+        ),
+        Example(
+            title="Calling a workflow from async code and from sync code",
+            before='''
+            from dbos import DBOS
+
+            @DBOS.workflow()
+            async def greet(name: str) -> str:
+                return f"hello {name}"
+
+            async def handler(name: str) -> str:
+                return await greet(name)
+
+            def sync_handler(name: str) -> str:
+                return greet(name)
+            ''',
+            after='''
+            import uuid
+            from resonate.context import Context
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def greet(ctx: Context, name: str) -> str:
+                return f"hello {name}"
+
+            async def handler(name: str) -> str:
+                return await resonate.run(str(uuid.uuid4()), greet, name).result()
+
+            def sync_handler(name: str) -> str:
+                # TODO(dbos2resonate): D2R103 `greet` is now an async Resonate function but is called from synchronous code: from async code call `await resonate.run(id, greet, ...).result()`. See docs/rules/D2R103.md
+                return greet(name)
+            ''',
+        ),
+    ),
+    transformer=WorkflowDecorator,
+    todo_reason="this workflow use could not be converted (only module-level functions are)",
 )

@@ -1,15 +1,72 @@
-"""D2R109 workflow-id: Replace `DBOS.workflow_id` with `ctx.info.id` inside workflows."""
+"""D2R109 workflow-id: ``DBOS.workflow_id`` becomes ``ctx.info.id`` (workflows) or ``ctx.info.parent_id`` (steps)."""
 
 from __future__ import annotations
 
-from codemod.rules.base import Rule
+import libcst as cst
+
+from codemod import build
+from codemod.rules.base import Example, Rule
+from codemod.transform import RuleTransformer
+
+
+class WorkflowId(RuleTransformer):
+    CODE = "D2R109"
+    DESCRIPTION = "Replace DBOS.workflow_id with ctx.info.id."
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        api = self.facts.resolve(original_node)
+        if api == "DBOS.workflow_id":
+            if self.in_workflow:
+                self.mark_applied()
+                return build.name("ctx.info.id")
+            if self.in_step:
+                # inside a step DBOS names the workflow running it: the step's parent in Resonate
+                self.mark_applied()
+                return build.name("ctx.info.parent_id")
+            self.todo(self.CODE, "DBOS.workflow_id outside a workflow or step has no ctx to read the id from")
+        elif api in ("DBOS.step_id", "DBOS.step_status"):
+            self.todo(self.CODE, f"{api}: Resonate steps have no separate number or status; "
+                      "ctx.info.id is the step's own durable id (`root.1` style)")
+        return updated_node
+
 
 RULE = Rule(
-    code='D2R109',
-    name='workflow-id',
-    summary='Replace `DBOS.workflow_id` with `ctx.info.id` inside workflows',
+    code="D2R109",
+    name="workflow-id",
+    summary="Replace `DBOS.workflow_id` with `ctx.info.id` inside workflows",
     explanation=(
-        "The current durable id is `ctx.info.id` in resonate-sdk 0.8. Resonate's ids are hierarchical (`root.1.2`), not DBOS's `{parent}-{n}`, and steps have no separate step id; `DBOS.step_id` and `DBOS.step_status` get a TODO."
+        "The current durable id is `ctx.info.id` in resonate-sdk 0.8. Inside a step (run with `ctx.run`) "
+        "`ctx.info.id` is the step's own id, so `DBOS.workflow_id` there becomes `ctx.info.parent_id`, the "
+        "workflow running it. Resonate's child ids are hierarchical (`root.1.2`), not DBOS's `{parent}-{n}`. "
+        "`DBOS.step_id` and `DBOS.step_status` have no counterpart and get a TODO, as does a use outside a "
+        "workflow or step."
     ),
-    fixable=True,
+    examples=(
+        Example(
+            before='''
+            from dbos import DBOS
+
+            @DBOS.step()
+            def record() -> str:
+                return DBOS.workflow_id
+
+            @DBOS.workflow()
+            def work() -> str:
+                return DBOS.workflow_id + record()
+            ''',
+            after='''
+            from resonate.context import Context
+
+            def record(ctx: Context) -> str:
+                return ctx.info.parent_id
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def work(ctx: Context) -> str:
+                return ctx.info.id + await ctx.run(record)
+            ''',
+        ),
+    ),
+    transformer=WorkflowId,
+    todo_reason="the id is read from ctx, which exists only in workflows and steps",
 )

@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         "Resonate's fan-out is parallelism plus join: start several `ctx.run` futures, then await them. `queue.enqueue(fn, ...)` inside a workflow becomes a `ctx.run` future; flow control (concurrency, rate limits, priorities) has no counterpart (D2R202)."
     ),
-    fixable=True,
+    todo_reason='DBOS queues become ctx.run futures (fan-out, then await each); flow control has no counterpart (D2R202)',
+    fixable=False,
 )

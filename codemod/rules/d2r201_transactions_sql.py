@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         'Resonate has no application database. A `@DBOS.transaction()` function must become a step that opens its own connection and transaction, and must be idempotent or use an idempotency key.'
     ),
+    todo_reason='Resonate has no application database: make a transaction a step that opens its own connection and transaction, and make it idempotent',
     fixable=False,
 )

@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         "Resonate's fan-out gives parallelism and join, not a managed queue. Concurrency and rate limits need a worker group sized for them or a semaphore in a step."
     ),
+    todo_reason="Resonate's fan-out is parallelism and join, not a managed queue: concurrency, rate limits, priorities and deduplication need a person",
     fixable=False,
 )

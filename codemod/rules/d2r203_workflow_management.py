@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         "Resonate exposes promises (`resonate.promises.get/search/cancel`) rather than DBOS's workflow table; each call needs a person to choose the equivalent."
     ),
+    todo_reason="Resonate exposes promises (resonate.get, resonate.promises), not DBOS's workflow table: choose the equivalent by hand",
     fixable=False,
 )

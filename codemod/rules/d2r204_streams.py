@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         '`write_stream`/`read_stream` have no Resonate primitive; a sequence of durable promises or an external store replaces them.'
     ),
+    todo_reason='Resonate has no streams: use a sequence of durable promises or an external store',
     fixable=False,
 )

@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         'An external process talks to Resonate through its own `Resonate(url=...)` instance (`rpc`, `promises`), not through a database client.'
     ),
+    todo_reason='an external process uses its own Resonate(url=...) instance (rpc, promises) instead of DBOSClient',
     fixable=False,
 )

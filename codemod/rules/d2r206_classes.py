@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         'Resonate registers functions, not methods of configured instances. Methods must become module functions (or be registered per instance with a name).'
     ),
+    todo_reason='Resonate registers module-level functions, not methods of configured instances',
     fixable=False,
 )

@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         "Resonate's `options(timeout=...)` times out the promise; DBOS cancels the workflow and its children. Each use needs a person."
     ),
+    todo_reason="Resonate's options(timeout=...) times out the promise; DBOS cancels the workflow and its children",
     fixable=False,
 )

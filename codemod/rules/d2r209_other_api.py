@@ -11,5 +11,6 @@ RULE = Rule(
     explanation=(
         "Everything else in DBOS's API that Resonate has no counterpart for (authorization, Kafka, versioning, tracing, serializers). Each use is marked with a TODO naming the API."
     ),
+    todo_reason='Resonate has no counterpart for this DBOS API',
     fixable=False,
 )

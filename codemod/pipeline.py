@@ -1,0 +1,87 @@
+"""The ``Migrate`` codemod: analysis, then each enabled rule in a fixed order, then the safety net and imports.
+
+It is an ordinary libcst ``Codemod``, so the engine runs it per file and the rule tests run it through
+``CodemodTest.assertCodemod``. Rules are run through ``transform_module_impl`` (no per-rule metadata wrapper,
+which would deep-copy the tree each time); ``AddImportsVisitor`` and ``RemoveImportsVisitor`` run once at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import libcst as cst
+from libcst.codemod import Codemod, CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from codemod.analysis import SCRATCH_KEY, analyse
+from codemod.leftovers import MarkLeftovers
+from codemod.rules import RULES, Target
+from codemod.rules.d2r101_imports import NativeImports, ShimImports
+from codemod.transform import APPLIED_KEY, ENABLED_KEY
+
+# Order matters: SetWorkflowID blocks and start_workflow are rewritten before plain workflow calls (so an id
+# is never replaced by a fresh UUID), decorators before the APIs that need the ctx they introduce, and the
+# instance last (it is inserted after the imports).
+NATIVE_ORDER: tuple[str, ...] = (
+    "D2R106", "D2R105", "D2R103", "D2R104", "D2R107", "D2R108", "D2R109", "D2R110", "D2R111", "D2R112",
+    "D2R113", "D2R102",
+)
+
+
+def enabled_codes(select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> frozenset[str]:
+    """Codes to apply: ``select`` (prefixes allowed: ``D2R1`` selects every D2R1xx) minus ``ignore``."""
+
+    def expand(codes: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for raw in codes:
+            code = raw.strip().upper()
+            if not code:
+                continue
+            matched = {c for c in RULES if c.startswith(code)}
+            if not matched:
+                raise KeyError(f"unknown rule {raw!r}; known: {', '.join(RULES)}")
+            out |= matched
+        return out
+
+    chosen = expand(select) if select else set(RULES)
+    return frozenset(chosen - expand(ignore or ()))
+
+
+class Migrate(Codemod):
+    DESCRIPTION = "Move a DBOS program onto Resonate (native async API) or onto the drop-in shim."
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        target: Target | str = Target.NATIVE,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+    ) -> None:
+        super().__init__(context)
+        self.target = Target(target)
+        self.enabled = enabled_codes(select, ignore)
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        facts = analyse(tree)
+        scratch = self.context.scratch
+        scratch[SCRATCH_KEY] = facts
+        scratch[ENABLED_KEY] = self.enabled
+        scratch.setdefault(APPLIED_KEY, set())
+        if not facts.imports_dbos:
+            return tree
+        if self.target is Target.SHIM:
+            if "D2R101" in self.enabled:
+                tree = ShimImports(self.context).transform_module_impl(tree)
+            return tree
+        for code in NATIVE_ORDER:
+            transformer = RULES[code].transformer
+            if code in self.enabled and transformer is not None:
+                tree = transformer(self.context).transform_module_impl(tree)  # type: ignore[attr-defined]
+        tree = MarkLeftovers(self.context).transform_module_impl(tree)
+        if "D2R101" in self.enabled:
+            tree = NativeImports(self.context).transform_module_impl(tree)
+        if scratch.get(AddImportsVisitor.CONTEXT_KEY):
+            tree = AddImportsVisitor(self.context).transform_module(tree)
+        if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+            tree = RemoveImportsVisitor(self.context).transform_module(tree)
+        return tree

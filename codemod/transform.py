@@ -1,0 +1,211 @@
+"""The base every rule's transformer derives from: where am I, and how to leave a TODO here.
+
+A rule transformer is a plain ``VisitorBasedCodemodCommand`` (no matcher decorators: they cost ~4x on hot
+paths). This base adds three things all rules need, kept here so each rule is only its own concern:
+
+- ``self.facts``: what the analysis pass learned about the ORIGINAL module (``codemod.analysis``);
+- ``self.frame``: the innermost function (workflow, step, plain, lambda) the visitor is in;
+- ``self.todo(code, reason)``: a coded TODO comment above the statement being visited. Comments are
+  deduplicated against the statement's existing comments, so a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+from libcst.codemod import VisitorBasedCodemodCommand
+
+from codemod.analysis import Facts, facts_for
+from codemod.todo import todo_comment
+
+ENABLED_KEY = "dbos2resonate.enabled"  # frozenset of rule codes the run applies
+APPLIED_KEY = "dbos2resonate.applied"  # set of rule codes that changed something
+INSTANCE = "resonate"  # the module-level Resonate instance that replaces DBOS
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    kind: str  # "function" | "lambda" | "genexp" | "class"
+    name: str = ""
+    is_async: bool = False
+    module_level: bool = False
+
+
+_STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+
+
+class RuleTransformer(VisitorBasedCodemodCommand):
+    CODE: ClassVar[str] = ""
+    DESCRIPTION: ClassVar[str] = ""
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self.facts: Facts = facts_for(self.context, tree)
+        self._frames: list[Frame] = []
+        self._pending: list[list[str]] = []
+        self._orphans: list[str] = []
+        self._primary: set[int] = set()  # ids of nodes that are the value of an attribute/subscript/call
+        self._set_id_depth = 0  # inside ``with SetWorkflowID(...)``
+        if not self.facts.imports_dbos:
+            return tree
+        return tree.visit(self)
+
+    # ── where am I ────────────────────────────────────────────────────────
+
+    def enabled(self, code: str) -> bool:
+        enabled = self.context.scratch.get(ENABLED_KEY)
+        return enabled is None or code in enabled
+
+    def mark_applied(self) -> None:
+        self.context.scratch.setdefault(APPLIED_KEY, set()).add(self.CODE)
+
+    @property
+    def frame(self) -> Frame | None:
+        return self._frames[-1] if self._frames else None
+
+    def _durable(self, kind: str, code: str) -> bool:
+        f = self.frame
+        if f is None or f.kind != "function" or not f.module_level or not self.enabled(code):
+            return False
+        facts = self.facts.functions.get(f.name)
+        return facts is not None and facts.kind == kind and not facts.has_ctx_param
+
+    @property
+    def in_workflow(self) -> bool:
+        """Directly inside a module-level workflow that D2R103 turns into ``async def f(ctx, ...)``."""
+        return self._durable("workflow", "D2R103")
+
+    @property
+    def in_step(self) -> bool:
+        """Directly inside a module-level step that D2R104 gives a ``ctx`` parameter."""
+        return self._durable("step", "D2R104")
+
+    @property
+    def in_async_plain(self) -> bool:
+        """Directly inside an ``async def`` that is neither a workflow nor a step: ``await`` is allowed."""
+        f = self.frame
+        if f is None or f.kind != "function" or not f.is_async:
+            return False
+        facts = self.facts.functions.get(f.name) if f.module_level else None
+        return facts is None
+
+    @property
+    def in_set_workflow_id(self) -> bool:
+        return self._set_id_depth > 0
+
+    def awaited(self, original: cst.BaseExpression, expr: cst.BaseExpression) -> cst.Await:
+        """``await expr``, parenthesised where ``original`` was the value of ``.attr``, ``[i]`` or ``(...)``."""
+        if id(original) in self._primary:
+            return cst.Await(expr, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        return cst.Await(expr)
+
+    # ── frames and statements ─────────────────────────────────────────────
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _STATEMENTS):
+            self._pending.append([])
+        elif isinstance(node, (cst.Attribute, cst.Subscript)):
+            self._primary.add(id(node.value))
+        elif isinstance(node, cst.Call):
+            self._primary.add(id(node.func))
+        elif isinstance(node, cst.With) and any(
+            isinstance(i.item, cst.Call) and self.facts.resolve(i.item.func) == "SetWorkflowID" for i in node.items
+        ):
+            self._set_id_depth += 1
+        if isinstance(node, cst.FunctionDef):
+            self._frames.append(
+                Frame("function", node.name.value, node.asynchronous is not None, not self._frames)
+            )
+        elif isinstance(node, cst.Lambda):
+            self._frames.append(Frame("lambda"))
+        elif isinstance(node, cst.GeneratorExp):
+            self._frames.append(Frame("genexp"))
+        elif isinstance(node, cst.ClassDef):
+            self._frames.append(Frame("class", node.name.value))
+        return cst.CSTTransformer.on_visit(self, node)
+
+    # The matcher-decorator machinery of ContextAwareTransformer costs ~4x per node; no rule uses
+    # matcher decorators, so dispatch straight through CSTTransformer.
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        cst.CSTTransformer.on_visit_attribute(self, node, attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        cst.CSTTransformer.on_leave_attribute(self, original_node, attribute)
+
+    def on_leave(
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        result = cst.CSTTransformer.on_leave(self, original_node, updated_node)
+        if isinstance(original_node, (cst.FunctionDef, cst.Lambda, cst.GeneratorExp, cst.ClassDef)):
+            self._frames.pop()
+        if isinstance(original_node, cst.With) and any(
+            isinstance(i.item, cst.Call) and self.facts.resolve(i.item.func) == "SetWorkflowID"
+            for i in original_node.items
+        ):
+            self._set_id_depth -= 1
+        if isinstance(original_node, _STATEMENTS):
+            todos = self._pending.pop()
+            if todos:
+                result = self._attach(result, todos)
+        return result
+
+    def _attach(self, result, todos: list[str]):  # type: ignore[no-untyped-def]
+        if isinstance(result, cst.FlattenSentinel):
+            nodes = list(result.nodes)
+            if nodes and isinstance(nodes[0], _STATEMENTS):
+                nodes[0] = with_comments(nodes[0], todos)
+                return cst.FlattenSentinel(nodes)
+        elif isinstance(result, _STATEMENTS):
+            return with_comments(result, todos)
+        # removed: hand the TODOs to the enclosing statement, or to the module
+        (self._pending[-1] if self._pending else self._orphans).extend(todos)
+        return result
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if self._orphans and updated_node.body:
+            body = list(updated_node.body)
+            body[0] = with_comments(body[0], self._orphans)
+            updated_node = updated_node.with_changes(body=body)
+        return updated_node
+
+    # ── TODOs ─────────────────────────────────────────────────────────────
+
+    def todo(self, code: str, reason: str) -> None:
+        """Leave ``# TODO(dbos2resonate): CODE reason See docs/rules/CODE.md`` above the current statement."""
+        text = todo_comment(code, reason)
+        target = self._pending[-1] if self._pending else self._orphans
+        if text not in target:
+            target.append(text)
+
+
+def with_comments(stmt: cst.CSTNode, comments: list[str]) -> cst.CSTNode:
+    """``stmt`` with ``comments`` as comment lines above it (those it already has are not repeated)."""
+    existing = {line.comment.value for line in stmt.leading_lines if line.comment is not None}  # type: ignore[attr-defined]
+    new = [cst.EmptyLine(comment=cst.Comment(c)) for c in comments if c not in existing]
+    if not new:
+        return stmt
+    return stmt.with_changes(leading_lines=(*stmt.leading_lines, *new))  # type: ignore[attr-defined]
+
+
+def has_todo(stmt: cst.CSTNode, code: str) -> bool:
+    return any(
+        line.comment is not None and f"TODO(dbos2resonate): {code} " in line.comment.value
+        for line in getattr(stmt, "leading_lines", ())
+    )
+
+
+def insert_after_imports(module: cst.Module, statements: list[cst.BaseStatement]) -> cst.Module:
+    """Put ``statements`` after the module's leading docstring / import block."""
+    body = list(module.body)
+    index = 0
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom))
+            or (i == 0 and isinstance(s, cst.Expr) and isinstance(s.value, cst.SimpleString))
+            for s in stmt.body
+        ):
+            index = i + 1
+            continue
+        break
+    return module.with_changes(body=[*body[:index], *statements, *body[index:]])
