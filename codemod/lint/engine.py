@@ -39,7 +39,7 @@ from collections.abc import Iterable
 
 from codemod.apis import BY_NAME, DbosApi
 from codemod.lint.model import ErrorKind, FileError, FileResult, Finding, Kind
-from codemod.rules import RULES
+from codemod.lint.registry import rules
 from codemod.todo import TODO_PATTERN, TODO_TAG
 
 __all__ = ["check_source", "IMPORT_CODE", "OTHER_CODE", "TODO_NAME"]
@@ -256,7 +256,7 @@ class _FileCheck:
                 name=name,
                 kind=kind,
                 message=message,
-                fixable=RULES[code].fixable,
+                fixable=rules()[code].fixable,
             )
         )
 
@@ -274,7 +274,7 @@ class _FileCheck:
                 for name, target in bound:
                     self.aliases.setdefault(name, target)
                 module, shown = _import_text(st)
-                self._add(st, st, IMPORT_CODE, module, Kind.IMPORT, f"`{shown}`: {RULES[IMPORT_CODE].summary}")
+                self._add(st, st, IMPORT_CODE, module, Kind.IMPORT, f"`{shown}`: {rules()[IMPORT_CODE].summary}")
             else:
                 for body in _stmt_lists(st):
                     self._collect_imports(body)
@@ -430,7 +430,7 @@ class _FileCheck:
         api: DbosApi | None = BY_NAME.get(name)
         code = api.code if api is not None else OTHER_CODE
         note = "" if api is not None else " (not in the DBOS API table)"
-        self._add(base, end, code, name, Kind.API, f"`{name}`{note}: {RULES[code].summary}")
+        self._add(base, end, code, name, Kind.API, f"`{name}`{note}: {rules()[code].summary}")
 
     # -- comments -------------------------------------------------------------------------------------
     def _comments(self, has_todo: bool) -> None:
@@ -461,7 +461,7 @@ class _FileCheck:
             return
         code = m.group("code")
         reason = m.group("reason").strip()
-        rule = RULES.get(code)
+        rule = rules().get(code)
         start = column + m.start()
         self.findings.append(
             Finding(

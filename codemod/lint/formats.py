@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from codemod.lint.model import CheckResult, FileError, Finding
-from codemod.rules import RULES
+from codemod.lint.registry import rules
 from codemod.todo import docs_path
 
 __all__ = [
@@ -126,7 +126,7 @@ def render_statistics(result: CheckResult) -> str:
         width = max(len(str(n)) for n in by_code.values())
         out.append("Remaining, by rule:")
         for code, count in sorted(by_code.items()):
-            rule = RULES.get(code)
+            rule = rules().get(code)
             mark = FIX_MARK if rule is not None and rule.fixable else "   "
             name = rule.name if rule is not None else "?"
             out.append(f"  {count:>{width}}  {code}  {mark}  {name}")
@@ -162,7 +162,7 @@ def json_document(result: CheckResult) -> dict[str, Any]:
                 "end_line": f.end_line,
                 "end_column": f.end_column,
                 "code": f.code,
-                "rule": RULES[f.code].name if f.code in RULES else None,
+                "rule": rules()[f.code].name if f.code in rules() else None,
                 "name": f.name,
                 "kind": str(f.kind),
                 "message": f.message,
@@ -223,7 +223,7 @@ def render_github(result: CheckResult) -> str:
 
 # -- SARIF 2.1.0 --------------------------------------------------------------------------------------
 def _sarif_rule(code: str) -> dict[str, Any]:
-    rule = RULES[code]
+    rule = rules()[code]
     docs = docs_path(code)
     return {
         "id": code,
@@ -259,7 +259,7 @@ def sarif_document(result: CheckResult) -> dict[str, Any]:
     Files that could not be checked are ``toolExecutionNotifications`` and make the run unsuccessful.
     Rule documentation is referred to by its path in the repository (``docs/rules/CODE.md``) in the help
     text: SARIF's ``helpUri`` must be absolute, and the project has no published docs URL yet."""
-    codes = sorted(RULES)
+    codes = sorted(rules())
     index = {code: i for i, code in enumerate(codes)}
     results = []
     for f in result.findings:

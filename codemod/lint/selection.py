@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from codemod.rules import RULES
+from codemod.lint.registry import rules
 
-_SELECTOR = re.compile(r"D(?:2(?:R\d{0,3})?)?|ALL")
+# A prefix of a code of this project's shape (D2R + 3 digits, the first 1 or 2): checked without loading the
+# registry; a full code is looked up in it.
+_SELECTOR = re.compile(r"ALL|D(?:2(?:R(?:[12]\d{0,2})?)?)?")
 
 
 class SelectorError(ValueError):
@@ -27,8 +29,8 @@ def normalise(selectors: Iterable[str]) -> tuple[str, ...]:
         sel = raw.strip().upper()
         if not sel:
             continue
-        if not _SELECTOR.fullmatch(sel) or (sel != "ALL" and not any(c.startswith(sel) for c in RULES)):
-            raise SelectorError(f"unknown rule selector {raw!r}; codes are {min(RULES)}..{max(RULES)}")
+        if not _SELECTOR.fullmatch(sel) or (len(sel) == 6 and sel not in rules()):
+            raise SelectorError(f"unknown rule selector {raw!r}; codes are D2R101..D2R209, or a prefix such as D2R2")
         out.append(sel)
     return tuple(out)
 
