@@ -61,9 +61,9 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.span", I, "D2R209", "no tracing span; None"),
     DbosApi("DBOS.tracer", P, "D2R209"),
     DbosApi("DBOS.config", H, "D2R102"),
-    DbosApi("DBOSConfiguredInstance", P, "D2R206", "issue 3 follow-up"),
-    DbosApi("DBOS.dbos_class", P, "D2R206", "issue 3 follow-up"),
-    DbosApi("DBOS.register_instance", P, "D2R206"),
+    DbosApi("DBOSConfiguredInstance", H, "D2R206", "instances are recorded by config_name, as in DBOS"),
+    DbosApi("DBOS.dbos_class", H, "D2R206"),
+    DbosApi("DBOS.register_instance", H, "D2R206"),
     # Composing
     DbosApi("DBOS.start_workflow", H, "D2R105"),
     DbosApi("DBOS.start_workflow_async", H, "D2R105"),

@@ -14,6 +14,7 @@ import types
 from typing import Any
 
 from shim import errors
+from shim._classes import DBOSConfiguredInstance
 from shim._config import DBOSConfig
 from shim._context import SetWorkflowID
 from shim._dbos import DBOS, StepStatus
@@ -34,6 +35,7 @@ __all__ = [
     "DBOS",
     "DBOSAwaitedWorkflowCancelledError",
     "DBOSConfig",
+    "DBOSConfiguredInstance",
     "DBOSConflictingWorkflowError",
     "DBOSException",
     "DBOSMaxStepRetriesExceeded",

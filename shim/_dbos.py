@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from resonate.resonate import Resonate
 
-from shim import _config
+from shim import _classes, _config
 from shim._context import current_step, current_workflow
 from shim._engine import NEVER, Engine
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
@@ -231,6 +231,14 @@ class DBOS(metaclass=_DBOSMeta):
             return _step_wrapper(spec)  # type: ignore[return-value]
 
         return decorate
+
+    @staticmethod
+    def dbos_class(class_name: str | None = None) -> Callable[[type[Any]], type[Any]]:
+        return _classes.dbos_class(class_name)
+
+    @staticmethod
+    def register_instance(inst: object) -> None:
+        _classes.register_instance(inst)
 
     @staticmethod
     def transaction(isolation_level: str = "SERIALIZABLE", *, name: str | None = None) -> Callable[[F], F]:

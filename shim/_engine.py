@@ -25,6 +25,7 @@ from resonate.retry import Never
 from resonate.types import PromiseRecord
 
 from shim import _serialization as ser
+from shim._classes import InstanceRef, instance_for
 from shim._context import StepFrame, WorkflowFrame, assigned_workflow_id, current_step, current_workflow
 from shim._ids import to_promise_id, to_workflow_id
 from shim._runtime import Bridge
@@ -75,7 +76,7 @@ class Engine:
     # -- workflows ------------------------------------------------------------------------------
 
     async def start(self, spec: WorkflowSpec, workflow_id: str, args: tuple[Any, ...],
-                    kwargs: dict[str, Any], caller: Caller | None) -> None:
+                    kwargs: dict[str, Any], caller: Caller | None, instance: InstanceRef | None = None) -> None:
         """Create the workflow's promise unless one exists; an existing one must be the same function."""
         promise_id = to_promise_id(workflow_id)
         existing = await self._record(promise_id)
@@ -91,7 +92,7 @@ class Engine:
         if caller is not None:
             self._callers[workflow_id] = caller
         handle = self.resonate.options(timeout=NO_DEADLINE).run(
-            promise_id, spec.name, ser.dumps((args, kwargs))
+            promise_id, spec.name, ser.dumps((args, kwargs, instance))
         )
         await handle.id()
 
@@ -122,7 +123,9 @@ class Engine:
         workflow_id = to_workflow_id(ctx.info.id)
         if spec.name not in self.registry.workflows:
             raise DBOSWorkflowFunctionNotFoundError(workflow_id, f"{spec.name} is not registered")
-        args, kwargs = ser.loads(payload)
+        args, kwargs, instance = ser.loads(payload)
+        if instance is not None:
+            args = (instance_for(instance), *args)
         caller = self._callers.pop(workflow_id, None)
         context = caller.context.copy() if caller is not None else contextvars.Context()
         frame = WorkflowFrame(workflow_id=workflow_id, name=spec.name, ctx=ctx)

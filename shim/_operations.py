@@ -16,6 +16,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from shim import _serialization as ser
+from shim._classes import split_instance
 from shim._context import WorkflowFrame, current_step, current_workflow, take_assigned_workflow_id
 from shim._engine import Caller, Engine
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
@@ -59,14 +60,15 @@ class Operations:
         frame = active_frame()
         assigned = take_assigned_workflow_id()
         caller = Caller(contextvars.copy_context(), _running_loop())
+        instance, args = split_instance(args)
         if frame is None:
             workflow_id = assigned or str(uuid.uuid4())
-            return workflow_id, self.engine.start(spec, workflow_id, args, kwargs, caller)
+            return workflow_id, self.engine.start(spec, workflow_id, args, kwargs, caller, instance)
         function_id = frame.next_function_id()
         workflow_id = assigned or child_workflow_id(frame.workflow_id, function_id)
 
         async def start_child() -> str:
-            await self.engine.start(spec, workflow_id, args, kwargs, caller)
+            await self.engine.start(spec, workflow_id, args, kwargs, caller, instance)
             return workflow_id
 
         return workflow_id, self.engine.record(frame, spec.name, start_child)

@@ -63,14 +63,17 @@ def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatu
     name = data.get("func", "") if isinstance(data, dict) else getattr(data, "func", "")
     packed = (data.get("args") if isinstance(data, dict) else getattr(data, "args", None)) or []
     inputs: dict[str, Any] | None = None
+    instance = None
     if packed and isinstance(packed[0], str):
-        args, kwargs = ser.loads(packed[0])
+        args, kwargs, instance = ser.loads(packed[0])
         inputs = {"args": tuple(args), "kwargs": dict(kwargs)}
     status = WorkflowStatus(
         workflow_id=workflow_id,
         status=_STATUS_OF_STATE.get(record.state, "PENDING"),
         name=name,
         input=inputs,
+        class_name=instance.class_name if instance is not None else None,
+        config_name=instance.config_name if instance is not None else None,
         created_at=record.created_at or None,
         updated_at=record.settled_at or record.created_at or None,
         completed_at=record.settled_at,

@@ -1,0 +1,71 @@
+"""Workflows and steps that are methods: ``@DBOS.dbos_class`` and ``DBOSConfiguredInstance``.
+
+DBOS records an instance by name, not by value: a workflow on a configured instance stores the
+class's registered name and the instance's ``config_name``, and recovery finds the live instance
+under that name. The shim does the same, so instances need not be picklable.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+logger = logging.getLogger("dbos")
+
+_CLASS_NAME_ATTRIBUTE = "_dbos2resonate_class_name"
+_instances: dict[tuple[str, str], object] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRef:
+    class_name: str
+    config_name: str
+
+
+def class_name_of(cls: type) -> str:
+    return getattr(cls, _CLASS_NAME_ATTRIBUTE, None) or cls.__qualname__
+
+
+def dbos_class(class_name: str | None = None) -> Any:
+    def register(cls: type[T]) -> type[T]:
+        setattr(cls, _CLASS_NAME_ATTRIBUTE, class_name or cls.__qualname__)
+        return cls
+
+    return register
+
+
+def register_instance(instance: object) -> None:
+    config_name = getattr(instance, "config_name")
+    key = (class_name_of(type(instance)), config_name)
+    existing = _instances.get(key)
+    if existing is not None and existing is not instance:
+        raise Exception(f"Duplicate instance registration for class '{key[0]}' instance '{config_name}'")
+    _instances[key] = instance
+
+
+def instance_for(ref: InstanceRef) -> object:
+    try:
+        return _instances[(ref.class_name, ref.config_name)]
+    except KeyError:
+        raise LookupError(
+            f"no configured instance '{ref.config_name}' of class '{ref.class_name}' is registered"
+        ) from None
+
+
+class DBOSConfiguredInstance:
+    """Base class for classes whose workflow and step methods use instance state."""
+
+    def __init__(self, config_name: str) -> None:
+        self.config_name = config_name
+        register_instance(self)
+
+
+def split_instance(args: tuple[Any, ...]) -> tuple[InstanceRef | None, tuple[Any, ...]]:
+    """A call on a configured instance records the instance by name and passes it separately."""
+    if args and isinstance(args[0], DBOSConfiguredInstance):
+        instance = args[0]
+        return InstanceRef(class_name_of(type(instance)), instance.config_name), args[1:]
+    return None, args
