@@ -378,7 +378,7 @@ class DurableLocalConnection(LocalConnection):
             after, data, sdk = snap
             try:
                 self.state = DurableServerState.from_snapshot(_snapshot_decoder.decode(data))
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            except Exception as exc:  # any failure to rebuild the state from it
                 raise StoreCorruptError(
                     path,
                     f"the snapshot (at entry {after}, written by resonate-sdk {sdk}) "

@@ -204,7 +204,7 @@ class Journal:
     def _reading(self, what: str) -> Iterator[None]:
         try:
             yield
-        except sqlite3.DatabaseError as exc:
+        except _DAMAGE as exc:
             raise _translate(self.path, exc, f"reading {what}") from exc
 
     # -- writing -------------------------------------------------------------
@@ -306,11 +306,20 @@ def _prepare(path: str, db: sqlite3.Connection, synchronous: Synchronous, *, ver
         if not isinstance(last, int):
             raise StoreCorruptError(path, f"journal sequence number {last!r} is not an integer")
         return last
-    except sqlite3.DatabaseError as exc:
+    except _DAMAGE as exc:
         raise _translate(path, exc, "opening") from exc
 
 
-def _translate(path: str, exc: sqlite3.DatabaseError, doing: str) -> StoreError:
+#: What reading a damaged file can raise: SQLite errors, and undecodable text
+#: (a garbled error message or TEXT value fails UTF-8 decoding in sqlite3).
+_DAMAGE = (sqlite3.Error, ValueError, OverflowError)
+
+
+def _translate(path: str, exc: Exception, doing: str) -> StoreError:
+    if not isinstance(exc, sqlite3.Error):
+        return StoreCorruptError(
+            path, f"damaged SQLite file while {doing}: {type(exc).__name__}: {exc}"
+        )
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return StoreLockedError(path, f"the SQLite file is locked by another program ({exc})")
