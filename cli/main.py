@@ -22,6 +22,8 @@ app = typer.Typer(
 COMMANDS: tuple[str, ...] = (
     "cron",
     "check",
+    "migrate",
+    "rules",
 )
 
 

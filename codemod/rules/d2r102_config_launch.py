@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from codemod import build
+from codemod.analysis import facts_for
 from codemod.rules.base import Example, Rule
 from codemod.todo import todo_comment
 from codemod.transform import INSTANCE, RuleTransformer, insert_after_imports, with_comments
@@ -38,6 +39,9 @@ class ConfigLaunch(RuleTransformer):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._created = False
         self._notes: list[str] = []
+        kinds = {f.kind for f in facts_for(self.context, tree).functions.values()}
+        if ("workflow" in kinds and not self.enabled("D2R103")) or ("step" in kinds and not self.enabled("D2R104")):
+            return tree  # DBOS still runs this module's workflows/steps: keep DBOS configured and launched
         return super().transform_module_impl(tree)
 
     def _expr_call(self, node: cst.SimpleStatementLine) -> tuple[str | None, cst.Call | None]:

@@ -56,6 +56,8 @@ class StartWorkflow(RuleTransformer):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         api = self.facts.resolve(original_node.func)
+        if not self.enabled("D2R103"):
+            return updated_node  # the workflows stay DBOS workflows: so do their handles
         if api in START:
             new = self._convert_start(original_node, updated_node, api)
             if new is None:

@@ -54,7 +54,7 @@ class SetWorkflowId(RuleTransformer):
         set_id = [
             i for i in items if isinstance(i.item, cst.Call) and self.facts.resolve(i.item.func) == "SetWorkflowID"
         ]
-        if not set_id:
+        if not set_id or not self.enabled("D2R103"):
             return updated_node
         call = set_id[0].item
         assert isinstance(call, cst.Call)

@@ -1,0 +1,201 @@
+"""Run the ``Migrate`` codemod over files: the part of ``dbos2resonate migrate`` that is not the CLI.
+
+Contract, per file:
+- a file whose text does not contain ``dbos`` is skipped before parsing;
+- the output is compiled before it is written; a file whose output does not compile is left untouched
+  and reported with the error;
+- a file that fails (unreadable, syntax error, a rule crashing) is reported and never stops the others;
+- every file gets a typed ``FileResult``: changed or not, rules applied, TODOs added, error.
+
+``run(..., jobs=N)`` spreads files over a process pool; results come back in input order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+
+from codemod.pipeline import Migrate, enabled_codes
+from codemod.rules import Target
+from codemod.todo import TODO_PATTERN
+from codemod.transform import APPLIED_KEY
+
+# Directories never walked into (as Ruff's default excludes).
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules", "build", "dist",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    target: Target = Target.NATIVE
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        """Raise ``KeyError`` for an unknown code in select/ignore (before any file is touched)."""
+        enabled_codes(self.select or None, self.ignore)
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: str
+    changed: bool = False
+    rules: tuple[str, ...] = ()  # codes of the rules that rewrote something
+    todos: tuple[str, ...] = ()  # codes of the TODO comments this run added (one entry per comment)
+    error: str | None = None
+    skipped: bool = False  # no "dbos" in the text: not parsed
+    before: str | None = field(default=None, repr=False)  # kept only when changed (for --diff)
+    after: str | None = field(default=None, repr=False)
+
+
+def _todo_codes(text: str) -> list[str]:
+    return [m["code"] for m in TODO_PATTERN.finditer(text)]
+
+
+def _new_todos(before: str, after: str) -> tuple[str, ...]:
+    remaining = _todo_codes(before)
+    added: list[str] = []
+    for code in _todo_codes(after):
+        if code in remaining:
+            remaining.remove(code)
+        else:
+            added.append(code)
+    return tuple(added)
+
+
+def _compiles(source: str, path: str) -> str | None:
+    try:
+        compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def migrate_source(source: str, path: str = "<string>", options: Options = Options()) -> FileResult:
+    """Migrate one module's text. Never raises for a problem with the input; the result carries it."""
+    if "dbos" not in source:
+        return FileResult(path, skipped=True)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        return FileResult(path, error=f"cannot parse: {str(exc).splitlines()[0]} (line {exc.raw_line})")
+    context = CodemodContext(filename=path)
+    try:
+        out = Migrate(context, options.target, options.select or None, options.ignore).transform_module(module).code
+    except RecursionError:
+        return FileResult(path, error="too deeply nested for the codemod")
+    except Exception as exc:  # a rule bug must not stop the other files
+        return FileResult(path, error=f"internal error in a rule: {type(exc).__name__}: {exc}")
+    if out == source:
+        return FileResult(path)
+    problem = _compiles(out, path)
+    if problem is not None and _compiles(source, path) is None:
+        return FileResult(path, error=f"output would not compile, file left unchanged: {problem}")
+    applied = tuple(sorted(context.scratch.get(APPLIED_KEY, ())))
+    return FileResult(path, changed=True, rules=applied, todos=_new_todos(source, out), before=source, after=out)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def migrate_file(path: str | Path, options: Options = Options(), write: bool = True) -> FileResult:
+    p = Path(path)
+    try:
+        with open(p, encoding="utf-8", newline="") as fh:  # newline="": CRLF files stay CRLF
+            source = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileResult(str(path), error=f"cannot read: {exc}")
+    result = migrate_source(source, str(path), options)
+    if write and result.changed and result.after is not None:
+        try:
+            _write_atomic(p, result.after)
+        except OSError as exc:
+            return FileResult(str(path), error=f"cannot write: {exc}")
+    return result
+
+
+def iter_python_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> Iterator[Path]:
+    """``.py`` files under ``paths`` (files given explicitly are kept), sorted, minus ``exclude`` globs."""
+    globs = tuple(exclude)
+
+    def excluded(p: Path) -> bool:
+        s = p.as_posix()
+        return any(fnmatch.fnmatch(s, g) or fnmatch.fnmatch(p.name, g) for g in globs)
+
+    seen: set[Path] = set()
+    for raw in paths:
+        root = Path(raw)
+        if root.is_file():
+            if not excluded(root) and root not in seen:
+                seen.add(root)
+                yield root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            d = Path(dirpath)
+            dirnames[:] = sorted(n for n in dirnames if n not in DEFAULT_EXCLUDES and not excluded(d / n))
+            for name in sorted(filenames):
+                f = d / name
+                if name.endswith(".py") and not excluded(f) and f not in seen:
+                    seen.add(f)
+                    yield f
+
+
+def _work(args: tuple[str, Options, bool]) -> FileResult:
+    path, options, write = args
+    try:
+        return migrate_file(path, options, write)
+    except Exception as exc:  # pragma: no cover - migrate_file reports its own errors
+        return FileResult(path, error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def run(
+    files: Iterable[str | Path],
+    options: Options = Options(),
+    *,
+    write: bool = True,
+    jobs: int = 1,
+    progress: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Migrate ``files``; results in input order. ``progress`` is called once per finished file."""
+    paths = [str(f) for f in files]
+    if jobs <= 1 or len(paths) < 2:
+        results = []
+        for p in paths:
+            r = _work((p, options, write))
+            results.append(r)
+            if progress:
+                progress(r)
+        return results
+    by_index: dict[int, FileResult] = {}
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_work, (p, options, write)): i for i, p in enumerate(paths)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                r = fut.result()
+            except Exception as exc:  # a worker died (e.g. killed): report, keep going
+                r = FileResult(paths[i], error=f"worker failed: {type(exc).__name__}: {exc}")
+            by_index[i] = r
+            if progress:
+                progress(r)
+    return [by_index[i] for i in range(len(paths))]
