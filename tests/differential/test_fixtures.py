@@ -1,0 +1,42 @@
+"""Every fixture program: its DBOS trace is the checked-in golden, and the shim's trace equals it.
+
+Golden traces live in fixtures/traces/<name>.json; after a deliberate change to a program, rewrite
+them with ``python -m tests.differential.harness golden NAME`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.differential.harness import (
+    RUNTIMES,
+    assert_same_trace,
+    golden_path,
+    load_golden,
+    program_names,
+    run_fixture,
+)
+
+PROGRAMS = program_names()
+
+
+def differential_jobs(params: dict) -> list:
+    program = params["program"]
+    return [(program, runtime) for runtime in RUNTIMES]
+
+
+def test_every_program_has_a_golden_trace():
+    missing = [name for name in PROGRAMS if not golden_path(name).is_file()]
+    assert not missing, f"programs without fixtures/traces/<name>.json: {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_dbos_trace_matches_golden(program: str):
+    assert_same_trace(load_golden(program), run_fixture(program, "dbos"), "golden", "dbos")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_shim_trace_equals_dbos(program: str):
+    assert_same_trace(run_fixture(program, "dbos"), run_fixture(program, "shim"), "dbos", "shim")

@@ -1,0 +1,134 @@
+"""The harness itself: traces come back intact, failures say why, runtimes resolve as promised.
+
+These inline programs do not start DBOS, so each run costs a bare interpreter start.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tests.differential.harness import (
+    PROGRAMS_DIR,
+    FixtureRunError,
+    _run_subprocess,
+    program_names,
+    run_fixture,
+)
+
+PRINTS_A_LOT = '''
+import os, sys
+print("noise on stdout")
+os.write(1, b"raw noise on fd 1\\n")
+print("noise on stderr", file=sys.stderr)
+
+def main():
+    print("more noise")
+    return {"answer": 42, "items": [1, "two", None, True]}
+'''
+
+RAISES = '''
+def main():
+    raise LookupError("the program failed on purpose")
+'''
+
+NOT_JSON = '''
+def main():
+    return {"a set": {1, 2}}
+'''
+
+HANGS_AFTER_TRACE = '''
+import threading, time
+
+def main():
+    threading.Thread(target=time.sleep, args=(30,)).start()  # not a daemon: blocks exit
+    return "done"
+'''
+
+WHICH_DBOS = '''
+import sys
+import dbos
+
+def main():
+    return {
+        "dbos": dbos.__name__,
+        "dbos.error": sys.modules["dbos.error"].__name__ if "dbos.error" in sys.modules else None,
+        "sqlite3": sys.modules["sqlite3"].__name__ if "sqlite3" in sys.modules else None,
+    }
+'''
+
+ASYNC_MAIN = '''
+import asyncio
+
+async def main():
+    await asyncio.sleep(0)
+    return ["async", "main"]
+'''
+
+
+@pytest.mark.slow
+def test_program_output_never_mixes_into_the_trace():
+    assert run_fixture(PRINTS_A_LOT, "dbos") == {"answer": 42, "items": [1, "two", None, True]}
+
+
+@pytest.mark.slow
+def test_async_main_is_awaited():
+    assert run_fixture(ASYNC_MAIN, "dbos") == ["async", "main"]
+
+
+@pytest.mark.slow
+def test_a_crash_reports_the_program_stderr():
+    with pytest.raises(FixtureRunError) as info:
+        _run_subprocess(RAISES, "dbos", timeout=60)
+    message = str(info.value)
+    assert "exited with code 1" in message
+    assert "LookupError: the program failed on purpose" in message
+
+
+@pytest.mark.slow
+def test_a_trace_that_is_not_json_is_an_error():
+    with pytest.raises(FixtureRunError, match="not JSON serializable"):
+        _run_subprocess(NOT_JSON, "dbos", timeout=60)
+
+
+@pytest.mark.slow
+def test_a_process_that_does_not_exit_is_reported():
+    with pytest.raises(FixtureRunError, match="did not exit"):
+        _run_subprocess(HANGS_AFTER_TRACE, "dbos", timeout=3)
+
+
+@pytest.mark.slow
+def test_dbos_runtime_is_real_dbos_on_pysqlite3():
+    trace = _run_subprocess(WHICH_DBOS, "dbos", timeout=60)
+    assert trace["dbos"] == "dbos"
+    assert trace["sqlite3"] == "pysqlite3"
+
+
+@pytest.mark.slow
+def test_shim_runtime_resolves_dbos_imports_to_the_shim():
+    trace = _run_subprocess(WHICH_DBOS, "shim", timeout=60)
+    assert trace["dbos"] == "shim"
+    assert trace["dbos.error"] == "shim.errors"
+
+
+def test_unknown_program_or_runtime_is_refused():
+    with pytest.raises(ValueError):
+        _run_subprocess("no_such_program", "dbos", timeout=5)
+    with pytest.raises(ValueError):
+        _run_subprocess("programming_model", "temporal", timeout=5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", program_names())
+def test_programs_are_plain_dbos_programs(name: str):
+    """Each program imports DBOS as a user does, defines main(), and reads D2R_DB_URL."""
+    source = (PROGRAMS_DIR / f"{name}.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert "dbos" in imported
+    assert not any(m == "shim" or m.startswith("shim.") for m in imported)
+    assert any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body)
+    assert 'os.environ["D2R_DB_URL"]' in source
+    assert "DBOS.destroy()" in source
