@@ -6,11 +6,14 @@ These inline programs do not start DBOS, so each run costs a bare interpreter st
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
 import pytest
 
 from tests.differential.harness import (
     PROGRAMS_DIR,
+    ROOT,
     FixtureRunError,
     _run_subprocess,
     program_names,
@@ -132,3 +135,19 @@ def test_programs_are_plain_dbos_programs(name: str):
     assert any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body)
     assert 'os.environ["D2R_DB_URL"]' in source
     assert "DBOS.destroy()" in source
+
+
+@pytest.mark.slow
+def test_run_example_prints_the_programming_model_trace_from_the_shim():
+    """The README's first command: the bundled example through the shim, no server."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "fixtures.run_example"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "Trace of fixtures.programs.programming_model on shim:" in proc.stdout
+    assert '  step_runs: {"bar": 3, "baz": 3' in proc.stdout

@@ -677,11 +677,14 @@ case(
             "inside": inside,
             "outside": [DBOS.workflow_id, DBOS.step_id],
             "logger_is_logger": isinstance(DBOS.logger, logging.Logger),
+            # Programs tune DBOS's log level with logging.getLogger("dbos").
+            "logger_name": DBOS.logger.name,
         }
     """,
     {'inside': {'body': ['ids-1', None], 'steps': [['ids-1', 1], ['ids-1', 2]]},
      'outside': [None, None],
-     'logger_is_logger': True},
+     'logger_is_logger': True,
+     'logger_name': 'dbos'},
 )
 
 # REFERENCE: exceptions keep their type ("re-raises ... with its original type"; issue 3: "Exceptions
