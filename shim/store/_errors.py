@@ -24,7 +24,7 @@ class StoreError(Exception):
     """Base class of every store error. ``path`` is the store file, ``reason`` what is wrong."""
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(path, reason)
+        Exception.__init__(self, path, reason)  # not super(): see StoreUnavailableError's MRO
         self.path = path
         self.reason = reason
 

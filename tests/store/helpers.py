@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from resonate.connections.local import ServerState
 from resonate.context import Context
 from resonate.resonate import Resonate
 from resonate.retry import Never
@@ -80,9 +81,9 @@ def make_store(path: Path, **kw: Any) -> dict[str, Any]:
         conn.close()
 
 
-def normalized(state: DurableServerState) -> Any:
+def normalized(state: ServerState) -> Any:
     """The state as comparable plain data (set and timeout-list order ignored)."""
-    snap = state.snapshot()
+    snap = DurableServerState.snapshot(state)  # type: ignore[arg-type]  # reads plain attributes
     return {
         "promises": [
             (p.id, p.state, p.param, p.value, p.tags, p.timeout_at, p.created_at,
