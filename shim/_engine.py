@@ -105,7 +105,7 @@ class Engine:
         try:
             return await handle.result()
         except Exception as exc:
-            raise self._live_errors.pop(workflow_id, exc) from None
+            raise self._live_errors.pop(workflow_id, None) or ser.rebuilt(exc) from None
 
     async def status(self, workflow_id: str) -> WorkflowStatus | None:
         record = await self._record(to_promise_id(workflow_id))
@@ -144,7 +144,7 @@ class Engine:
                 )
         except Exception as exc:
             self._live_errors[workflow_id] = exc
-            raise
+            raise ser.to_storable(exc) from None
         return ser.dumps(value)
 
     # -- operations inside a workflow ------------------------------------------------------------
@@ -153,10 +153,16 @@ class Engine:
         """Run ``produce`` once as the workflow's next durable operation; a replay returns its outcome."""
 
         async def operation(_: Context) -> str:
-            return ser.dumps(await produce())
+            try:
+                return ser.dumps(await produce())
+            except Exception as exc:
+                raise ser.to_storable(exc) from None
 
         operation.__name__ = operation.__qualname__ = name
-        return ser.loads(await frame.ctx.options(retry_policy=NEVER).run(operation))
+        try:
+            return ser.loads(await frame.ctx.options(retry_policy=NEVER).run(operation))
+        except Exception as exc:
+            raise ser.rebuilt(exc) from None
 
     async def run_step(self, frame: WorkflowFrame, spec: StepSpec, step_id: int,
                        context: contextvars.Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -183,7 +189,7 @@ class Engine:
         try:
             return await self.record(frame, spec.name, attempts)
         except Exception as exc:
-            raise self._live_errors.pop(key, exc) from None
+            raise self._live_errors.pop(key, None) or exc from None
 
     async def _invoke_step(self, frame: WorkflowFrame, spec: StepSpec, step: StepFrame,
                            context: contextvars.Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import time
 import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -23,7 +22,7 @@ from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._ids import child_workflow_id
 from shim._specs import StepSpec, WorkflowSpec
 from shim._status import WorkflowStatus
-from shim.errors import DBOSNonExistentWorkflowError
+from shim.errors import DBOSException, DBOSNonExistentWorkflowError
 
 T = TypeVar("T")
 
@@ -40,6 +39,20 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _sleeping_frame() -> WorkflowFrame:
+    """``DBOS.sleep`` is a workflow's operation: DBOS refuses it in steps and outside workflows."""
+    if current_step.get() is not None:
+        raise AssertionError(_SLEEP_OUTSIDE_WORKFLOW)
+    frame = current_workflow.get()
+    if frame is None:
+        raise DBOSException(_SLEEP_OUTSIDE_WORKFLOW)
+    frame.next_function_id()
+    return frame
+
+
+_SLEEP_OUTSIDE_WORKFLOW = "sleep() must be called from within a workflow"
 
 
 class Operations:
@@ -143,21 +156,9 @@ class Operations:
         return await self._await(self._step(frame, spec, args, kwargs))
 
     def sleep(self, seconds: float) -> None:
-        frame = active_frame()
-        if seconds <= 0:
-            return
-        if frame is None:
-            time.sleep(seconds)
-            return
-        frame.next_function_id()
-        self._block(self.engine.sleep(frame, seconds))
+        if seconds > 0:
+            self._block(self.engine.sleep(_sleeping_frame(), seconds))
 
     async def sleep_async(self, seconds: float) -> None:
-        frame = active_frame()
-        if seconds <= 0:
-            return
-        if frame is None:
-            await asyncio.sleep(seconds)
-            return
-        frame.next_function_id()
-        await self._await(self.engine.sleep(frame, seconds))
+        if seconds > 0:
+            await self._await(self.engine.sleep(_sleeping_frame(), seconds))

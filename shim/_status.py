@@ -82,5 +82,5 @@ def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatu
         status.output = ser.loads(record.value.data)
     elif record.state == "rejected":
         # promises.get has already decoded the payload; only the exception remains to rebuild
-        status.error = _deserialize_error(record.value.data)
+        status.error = ser.rebuilt(_deserialize_error(record.value.data))
     return status

@@ -122,6 +122,34 @@ class DBOSNonExistentWorkflowError(_Rebuilt, DBOSException):
         )
 
 
+class DBOSStreamTimeoutError(_Rebuilt, DBOSException):
+    """No value arrived on a stream within its timeout."""
+
+    def __init__(self, workflow_id: str, key: str, timeout_seconds: float | None = None) -> None:
+        self.inputs = (workflow_id, key, timeout_seconds)
+        self.workflow_id = workflow_id
+        self.key = key
+        self.timeout_seconds = timeout_seconds
+        within = f" within {timeout_seconds} seconds" if timeout_seconds is not None else ""
+        super().__init__(
+            f"No value arrived on stream {key} of workflow {workflow_id}{within}",
+            DBOSErrorCode.StreamTimeout.value,
+        )
+
+
+class DBOSStreamNondeterminismError(_Rebuilt, DBOSException):
+    def __init__(self, workflow_id: str, key: str) -> None:
+        self.inputs = (workflow_id, key)
+        self.workflow_id = workflow_id
+        self.key = key
+        super().__init__(
+            f"Cannot deterministically read stream {key} in workflow {workflow_id}: another stream read in "
+            "the same workflow is still in progress, so which read records which value would depend on "
+            "task scheduling. Read streams from sequential workflow code, or read them from a step.",
+            DBOSErrorCode.StreamNondeterminism.value,
+        )
+
+
 class MaxRecoveryAttemptsExceededError(_Rebuilt, DBOSException):
     def __init__(self, wf_id: str, max_retries: int | None = None) -> None:
         self.inputs = (wf_id, max_retries)
@@ -182,6 +210,16 @@ class DBOSUnexpectedStepError(_Rebuilt, DBOSException):
             f"During execution of workflow {workflow_id} step {step_id}, function {recorded_name} "
             f"was recorded when {expected_name} was expected. Check that your workflow is deterministic.",
             DBOSErrorCode.UnexpectedStep.value,
+        )
+
+
+class DBOSPatchNondeterminismError(_Rebuilt, DBOSException):
+    def __init__(self, workflow_id: str, patch_name: str, details: str) -> None:
+        self.inputs = (workflow_id, patch_name, details)
+        super().__init__(
+            f"Cannot deterministically apply patch {patch_name} in workflow {workflow_id}: {details}. "
+            "Check that your workflow is deterministic.",
+            DBOSErrorCode.PatchNondeterminism.value,
         )
 
 
