@@ -992,6 +992,129 @@ case(
 )
 
 
+# Found while writing these tests: DBOS pickles step and workflow results, so a result keeps its
+# Python type (tuple, set, int dict keys, datetime, Decimal, dataclass, bytes), on the first call
+# and when the stored result is returned for the same id. (Resonate itself JSON-encodes results.)
+case(
+    "values_keep_their_python_types",
+    """
+    import dataclasses
+    import datetime
+    import decimal
+
+    @dataclasses.dataclass
+    class Money:
+        currency: str
+        cents: int
+
+    VALUES = {
+        "tuple": (1, "a"),
+        "set": {3},
+        "int_keys": {1: "x"},
+        "datetime": datetime.datetime(2024, 5, 1, 12, 30),
+        "decimal": decimal.Decimal("10.25"),
+        "dataclass": Money("EUR", 5),
+        "bytes": b"\\x00\\x01",
+        "nested_tuple": [(1, 2)],
+        "float": 0.1,
+    }
+
+    @DBOS.step()
+    def produce(kind):
+        return VALUES[kind]
+
+    @DBOS.workflow()
+    def passthrough(kind, sample):
+        from_step = produce(kind)
+        return {"from_step": from_step, "arg": sample, "same": from_step == sample}
+
+    def describe(value):
+        return [type(value).__name__, repr(value)]
+
+    def scenario():
+        out = {}
+        for kind, sample in VALUES.items():
+            with SetWorkflowID(f"value-{kind}"):
+                first = passthrough(kind, sample)
+            with SetWorkflowID(f"value-{kind}"):
+                stored = passthrough(kind, None)
+            out[kind] = {
+                "step_result": describe(first["from_step"]),
+                "workflow_arg": describe(first["arg"]),
+                "same": first["same"],
+                "stored_step_result": describe(stored["from_step"]),
+            }
+        return out
+    """,
+    {'tuple': {'step_result': ['tuple', "(1, 'a')"],
+               'workflow_arg': ['tuple', "(1, 'a')"],
+               'same': True,
+               'stored_step_result': ['tuple', "(1, 'a')"]},
+     'set': {'step_result': ['set', '{3}'],
+             'workflow_arg': ['set', '{3}'],
+             'same': True,
+             'stored_step_result': ['set', '{3}']},
+     'int_keys': {'step_result': ['dict', "{1: 'x'}"],
+                  'workflow_arg': ['dict', "{1: 'x'}"],
+                  'same': True,
+                  'stored_step_result': ['dict', "{1: 'x'}"]},
+     'datetime': {'step_result': ['datetime', 'datetime.datetime(2024, 5, 1, 12, 30)'],
+                  'workflow_arg': ['datetime', 'datetime.datetime(2024, 5, 1, 12, 30)'],
+                  'same': True,
+                  'stored_step_result': ['datetime', 'datetime.datetime(2024, 5, 1, 12, 30)']},
+     'decimal': {'step_result': ['Decimal', "Decimal('10.25')"],
+                 'workflow_arg': ['Decimal', "Decimal('10.25')"],
+                 'same': True,
+                 'stored_step_result': ['Decimal', "Decimal('10.25')"]},
+     'dataclass': {'step_result': ['Money', "Money(currency='EUR', cents=5)"],
+                   'workflow_arg': ['Money', "Money(currency='EUR', cents=5)"],
+                   'same': True,
+                   'stored_step_result': ['Money', "Money(currency='EUR', cents=5)"]},
+     'bytes': {'step_result': ['bytes', "b'\\x00\\x01'"],
+               'workflow_arg': ['bytes', "b'\\x00\\x01'"],
+               'same': True,
+               'stored_step_result': ['bytes', "b'\\x00\\x01'"]},
+     'nested_tuple': {'step_result': ['list', '[(1, 2)]'],
+                      'workflow_arg': ['list', '[(1, 2)]'],
+                      'same': True,
+                      'stored_step_result': ['list', '[(1, 2)]']},
+     'float': {'step_result': ['float', '0.1'],
+               'workflow_arg': ['float', '0.1'],
+               'same': True,
+               'stored_step_result': ['float', '0.1']}},
+)
+
+# Found while writing these tests: workflows and steps take keyword arguments, defaults and **kwargs,
+# when called and through DBOS.start_workflow.
+case(
+    "keyword_arguments",
+    """
+    @DBOS.step()
+    def label(item, *, prefix="#", suffix=""):
+        return f"{prefix}{item}{suffix}"
+
+    @DBOS.workflow()
+    def order(item, quantity=1, *, gift=False, **notes):
+        return {
+            "label": label(item, suffix="!" if gift else ""),
+            "quantity": quantity,
+            "gift": gift,
+            "notes": sorted(notes.items()),
+        }
+
+    def scenario():
+        return {
+            "positional": order("pen"),
+            "keywords": order(item="ink", quantity=3, gift=True, colour="blue"),
+            "started": DBOS.start_workflow(order, "pad", quantity=2, gift=False, ruled="yes").get_result(),
+        }
+    """,
+    {'positional': {'label': '#pen', 'quantity': 1, 'gift': False, 'notes': []},
+     'keywords': {'label': '#ink!', 'quantity': 3, 'gift': True, 'notes': [['colour', 'blue']]},
+     'started': {'label': '#pad', 'quantity': 2, 'gift': False, 'notes': [['ruled', 'yes']]}},
+)
+
+
 def differential_jobs(params: dict) -> list:
     source = CASES[params["name"]].source
     return [(source, "dbos"), (source, params["runtime"])]
