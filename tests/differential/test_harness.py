@@ -17,7 +17,6 @@ from tests.differential.harness import (
     FixtureRunError,
     _run_subprocess,
     program_names,
-    run_fixture,
 )
 
 PRINTS_A_LOT = '''
@@ -72,12 +71,12 @@ async def main():
 
 @pytest.mark.slow
 def test_program_output_never_mixes_into_the_trace():
-    assert run_fixture(PRINTS_A_LOT, "dbos") == {"answer": 42, "items": [1, "two", None, True]}
+    assert _run_subprocess(PRINTS_A_LOT, "dbos", timeout=60) == {"answer": 42, "items": [1, "two", None, True]}
 
 
 @pytest.mark.slow
 def test_async_main_is_awaited():
-    assert run_fixture(ASYNC_MAIN, "dbos") == ["async", "main"]
+    assert _run_subprocess(ASYNC_MAIN, "dbos", timeout=60) == ["async", "main"]
 
 
 @pytest.mark.slow

@@ -1115,6 +1115,58 @@ case(
 )
 
 
+# Issue 3: "DBOS(config=...), DBOS.launch(), DBOS.destroy()". Measured: before launch (and after
+# destroy) a workflow call raises DBOSException, while a step is a plain call; destroying twice is
+# harmless.
+case(
+    "lifecycle_launch_and_destroy",
+    """
+    @DBOS.step()
+    def step():
+        return "step ran"
+
+    @DBOS.workflow()
+    def workflow():
+        return step()
+
+    def call_all():
+        out = {}
+        for name, call in (
+            ("step", step),
+            ("workflow", workflow),
+            ("start_workflow", lambda: DBOS.start_workflow(workflow).get_result()),
+        ):
+            try:
+                out[name] = call()
+            except DBOSException as exc:
+                out[name] = describe_error(exc)
+        return out
+
+    before_launch = call_all()
+
+    def scenario():
+        out = {"before_launch": before_launch, "launched": call_all()}
+        DBOS.destroy()
+        out["after_destroy"] = call_all()
+        return out
+    """,
+    {'before_launch': {'step': 'step ran',
+                       'workflow': {'type': 'DBOSException',
+                                    'message': 'DBOS Error: System database accessed before DBOS '
+                                               'was launched'},
+                       'start_workflow': {'type': 'DBOSException',
+                                          'message': 'DBOS Error: System database accessed before '
+                                                     'DBOS was launched'}},
+     'launched': {'step': 'step ran', 'workflow': 'step ran', 'start_workflow': 'step ran'},
+     'after_destroy': {'step': 'step ran',
+                       'workflow': {'type': 'DBOSException',
+                                    'message': 'DBOS Error: System database accessed before DBOS '
+                                               'was launched'},
+                       'start_workflow': {'type': 'DBOSException',
+                                          'message': 'DBOS Error: No DBOS was created yet'}}},
+)
+
+
 def differential_jobs(params: dict) -> list:
     source = CASES[params["name"]].source
     return [(source, "dbos"), (source, params["runtime"])]
