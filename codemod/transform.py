@@ -18,7 +18,7 @@ import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 
 from codemod.analysis import Facts, facts_for
-from codemod.todo import todo_comment
+from codemod.todo import TODO_PATTERN, todo_comment
 
 ENABLED_KEY = "dbos2resonate.enabled"  # frozenset of rule codes the run applies
 APPLIED_KEY = "dbos2resonate.applied"  # set of rule codes that changed something
@@ -187,9 +187,20 @@ class RuleTransformer(VisitorBasedCodemodCommand):
 
 
 def with_comments(stmt: cst.CSTNode, comments: list[str]) -> cst.CSTNode:
-    """``stmt`` with ``comments`` as comment lines above it (those it already has are not repeated)."""
-    existing = {line.comment.value for line in stmt.leading_lines if line.comment is not None}  # type: ignore[attr-defined]
-    new = [cst.EmptyLine(comment=cst.Comment(c)) for c in comments if c not in existing]
+    """``stmt`` with ``comments`` as comment lines above it.
+
+    A TODO is not added when the statement already carries a TODO with the same code: a second run may
+    see the code differently (the workflow it was in is no longer a DBOS workflow) and word the reason
+    differently, and must still change nothing.
+    """
+    existing = [line.comment.value for line in stmt.leading_lines if line.comment is not None]  # type: ignore[attr-defined]
+    codes = {m["code"] for c in existing if (m := TODO_PATTERN.search(c))}
+    new = []
+    for c in comments:
+        m = TODO_PATTERN.search(c)
+        if c in existing or (m is not None and m["code"] in codes):
+            continue
+        new.append(cst.EmptyLine(comment=cst.Comment(c)))
     if not new:
         return stmt
     return stmt.with_changes(leading_lines=(*stmt.leading_lines, *new))  # type: ignore[attr-defined]
