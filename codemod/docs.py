@@ -31,8 +31,8 @@ def render(rule: Rule) -> str:
     lines += ["## What it does", "", rule.explanation.strip(), ""]
     apis = [a for a in APIS if a.code == rule.code]
     if apis:
-        lines += ["## DBOS APIs", "", "| API | shim | note |", "| --- | --- | --- |"]
-        lines += [f"| `{a.name}` | {a.shim.value} | {a.note.replace('|', '/')} |" for a in apis]
+        # names only: the shim's support status lives in the ledger, which changes on its own schedule
+        lines += ["## DBOS APIs", "", ", ".join(f"`{a.name}`" for a in apis)]
         lines += [""]
     if rule.todo_reason:
         lines += ["## When it leaves a TODO", "", f"`# TODO(dbos2resonate): {rule.code} ...`: {rule.todo_reason}.", ""]
