@@ -1,7 +1,7 @@
 """Start every subprocess run the selected differential tests need, before the first one runs.
 
-A test module opts in with ``differential_jobs(params) -> [(program, runtime), ...]``, called with
-each selected test's parameters. The runs go to the harness's small pool in test order, so the
+A test module opts in with ``differential_jobs(item) -> [(program, runtime), ...]``, called for
+each selected parametrised test of the module (``item.originalname``, ``item.callspec.params``). The runs go to the harness's small pool in test order, so the
 tests then mostly find their traces ready.
 """
 
@@ -17,9 +17,8 @@ def _prefetch_differential_runs(request: pytest.FixtureRequest):
     jobs: list[tuple[str, harness.Runtime]] = []
     for item in request.session.items:
         jobs_for = getattr(getattr(item, "module", None), "differential_jobs", None)
-        callspec = getattr(item, "callspec", None)
-        if jobs_for is not None and callspec is not None:
-            jobs.extend(jobs_for(callspec.params))
+        if jobs_for is not None and hasattr(item, "callspec"):
+            jobs.extend(jobs_for(item))
     harness.prefetch(dict.fromkeys(jobs))  # de-duplicated, order kept
     yield
     harness.shutdown()

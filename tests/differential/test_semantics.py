@@ -1167,7 +1167,8 @@ case(
 )
 
 
-def differential_jobs(params: dict) -> list:
+def differential_jobs(item: pytest.Item) -> list:
+    params = item.callspec.params
     source = CASES[params["name"]].source
     return [(source, "dbos"), (source, params["runtime"])]
 
