@@ -14,34 +14,27 @@ from typing import Any
 DOCS = "docs/compatibility.md"
 
 
-class DBOSException(Exception):
+class _DBOSError:
+    """Message and code handling shared by both DBOS exception roots."""
+
+    def __init__(self, message: str, dbos_error_code: int | None = None) -> None:
+        self.message = message
+        self.dbos_error_code = dbos_error_code
+        self.status_code: int | None = None
+        super().__init__(self.message)  # type: ignore[call-arg]
+
+    def __str__(self) -> str:
+        if self.dbos_error_code:
+            return f"DBOS Error {self.dbos_error_code}: {self.message}"
+        return f"DBOS Error: {self.message}"
+
+
+class DBOSException(_DBOSError, Exception):
     """Base class of DBOS exceptions."""
 
-    def __init__(self, message: str, dbos_error_code: int | None = None) -> None:
-        self.message = message
-        self.dbos_error_code = dbos_error_code
-        self.status_code: int | None = None
-        super().__init__(self.message)
 
-    def __str__(self) -> str:
-        if self.dbos_error_code:
-            return f"DBOS Error {self.dbos_error_code}: {self.message}"
-        return f"DBOS Error: {self.message}"
-
-
-class DBOSBaseException(BaseException):
+class DBOSBaseException(_DBOSError, BaseException):
     """For DBOS exceptions user code should not catch by accident (not an ``Exception``)."""
-
-    def __init__(self, message: str, dbos_error_code: int | None = None) -> None:
-        self.message = message
-        self.dbos_error_code = dbos_error_code
-        self.status_code: int | None = None
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        if self.dbos_error_code:
-            return f"DBOS Error {self.dbos_error_code}: {self.message}"
-        return f"DBOS Error: {self.message}"
 
 
 class DBOSErrorCode(Enum):
