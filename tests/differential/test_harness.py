@@ -97,7 +97,7 @@ def test_a_trace_that_is_not_json_is_an_error():
 @pytest.mark.slow
 def test_a_process_that_does_not_exit_is_reported():
     with pytest.raises(FixtureRunError, match="did not exit"):
-        _run_subprocess(HANGS_AFTER_TRACE, "dbos", timeout=3)
+        _run_subprocess(HANGS_AFTER_TRACE, "dbos", timeout=5)
 
 
 @pytest.mark.slow
