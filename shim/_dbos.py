@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from resonate.resonate import Resonate
 
-from shim import _classes, _config
+from shim import _classes, _config, _scheduler
 from shim._context import current_step, current_workflow
 from shim._engine import NEVER, Engine
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
@@ -59,6 +59,7 @@ class _Launched:
         self.operations = Operations(self.engine)
         self.bridge.call(self._register_all_and_start())
         _registry.listeners.append(self._register_later)
+        self.scheduler = _scheduler.Scheduler.launch(self.operations, _registry, DBOS.config.get("name"))
 
     async def _register_all_and_start(self) -> None:
         for spec in _registry.workflows.values():
@@ -69,6 +70,7 @@ class _Launched:
         self.bridge.loop.call_soon_threadsafe(self.engine.register, spec)
 
     def close(self) -> None:
+        self.scheduler.stop()
         _registry.listeners.remove(self._register_later)
         try:
             self.bridge.submit(self.engine.resonate.stop()).result(timeout=5)
@@ -253,6 +255,86 @@ class DBOS(metaclass=_DBOSMeta):
     @staticmethod
     def default_required_roles(roles: list[str]) -> Callable[[F], F]:
         return _inert_decorator
+
+    # -- scheduling (shim/_scheduler.py) -------------------------------------------------------
+
+    @staticmethod
+    def scheduled(cron: str) -> Callable[[F], F]:
+        return _scheduler.scheduled(_registry, cron)
+
+    @staticmethod
+    def create_schedule(*, schedule_name: str, workflow_fn: Callable[..., Any], schedule: str, context: Any = None,
+                        automatic_backfill: bool = False, cron_timezone: str | None = None,
+                        queue_name: str | None = None) -> None:
+        _scheduler.create_schedule(schedule_name=schedule_name, workflow_fn=workflow_fn, schedule=schedule,
+                                   context=context, automatic_backfill=automatic_backfill,
+                                   cron_timezone=cron_timezone, queue_name=queue_name)
+
+    @staticmethod
+    async def create_schedule_async(*, schedule_name: str, workflow_fn: Callable[..., Any], schedule: str,
+                                    context: Any = None, automatic_backfill: bool = False,
+                                    cron_timezone: str | None = None, queue_name: str | None = None) -> None:
+        await _scheduler.in_thread(_scheduler.create_schedule, schedule_name=schedule_name,
+                                   workflow_fn=workflow_fn, schedule=schedule, context=context,
+                                   automatic_backfill=automatic_backfill, cron_timezone=cron_timezone,
+                                   queue_name=queue_name)
+
+    @staticmethod
+    def apply_schedules(schedules: list[Any]) -> None:
+        _scheduler.apply_schedules(schedules)
+
+    @staticmethod
+    async def apply_schedules_async(schedules: list[Any]) -> None:
+        await _scheduler.in_thread(_scheduler.apply_schedules, schedules)
+
+    @staticmethod
+    def list_schedules(*, status: str | list[str] | None = None, workflow_name: str | list[str] | None = None,
+                       schedule_name_prefix: str | list[str] | None = None,
+                       application_name: str | list[str] | None = None) -> list[dict[str, Any]]:
+        return _scheduler.list_schedules(status=status, workflow_name=workflow_name,
+                                         schedule_name_prefix=schedule_name_prefix,
+                                         application_name=application_name)
+
+    @staticmethod
+    async def list_schedules_async(*, status: str | list[str] | None = None,
+                                   workflow_name: str | list[str] | None = None,
+                                   schedule_name_prefix: str | list[str] | None = None,
+                                   application_name: str | list[str] | None = None) -> list[dict[str, Any]]:
+        return await _scheduler.in_thread(_scheduler.list_schedules, status=status, workflow_name=workflow_name,
+                                          schedule_name_prefix=schedule_name_prefix,
+                                          application_name=application_name)
+
+    @staticmethod
+    def get_schedule(name: str) -> dict[str, Any] | None:
+        return _scheduler.get_schedule(name)
+
+    @staticmethod
+    async def get_schedule_async(name: str) -> dict[str, Any] | None:
+        return await _scheduler.in_thread(_scheduler.get_schedule, name)
+
+    @staticmethod
+    def delete_schedule(name: str) -> None:
+        _scheduler.delete_schedule(name)
+
+    @staticmethod
+    async def delete_schedule_async(name: str) -> None:
+        await _scheduler.in_thread(_scheduler.delete_schedule, name)
+
+    @staticmethod
+    def pause_schedule(name: str) -> None:
+        _scheduler.pause_schedule(name)
+
+    @staticmethod
+    def resume_schedule(name: str) -> None:
+        _scheduler.resume_schedule(name)
+
+    @staticmethod
+    def trigger_schedule(schedule_name: str) -> WorkflowHandle[None]:
+        return _scheduler.trigger_schedule(schedule_name)
+
+    @staticmethod
+    def backfill_schedule(schedule_name: str, start: datetime, end: datetime) -> list[WorkflowHandle[None]]:
+        return _scheduler.backfill_schedule(schedule_name, start, end)
 
     # -- workflows -----------------------------------------------------------------------------
 

@@ -1,0 +1,854 @@
+"""Scheduled work: ``@DBOS.scheduled`` and the ``DBOS.create_schedule`` family, run by the shim.
+
+Resonate's local mode never fires schedules, and DBOS cron is precise to the second, so the shim
+fires them itself: one scheduler thread per launched DBOS walks every schedule's ticks (computed
+by ``shim.cron.next_fire_times``) and starts each tick's workflow through the normal path
+(``Operations.start_workflow``) under the workflow id DBOS gives that tick:
+
+    sched-{workflow name}-{scheduled time, ISO 8601 in UTC}    @DBOS.scheduled
+    sched-{schedule name}-{scheduled time, ISO 8601 in UTC}    DBOS.create_schedule / apply_schedules
+    sched-{schedule name}-trigger-{now, ISO 8601 in UTC}        DBOS.trigger_schedule
+
+Starting an id that exists returns the existing workflow, so a tick runs once however many times it
+is fired (a restart, a second scheduler on the same store, a backfill over fired ticks).
+
+Missed ticks follow DBOS 2.31: a scheduler starts from the first tick after its start time, so ticks
+that fell while nothing ran are skipped; while it runs, a late tick is still fired (the scheduler
+catches up tick by tick). Only a schedule created with ``automatic_backfill=True`` backfills, on
+scheduler start (and on resume), the ticks since its ``last_fired_at``.
+
+Schedule definitions live in the Resonate store next to the workflows (see ``ScheduleStore``), so
+they survive a restart whenever the store does.
+
+Time comes from a ``Clock``: ``now()`` and ``wait(until, woken)``. ``SystemClock`` is the real one;
+``ManualClock`` lets tests move time by hand and wait until the scheduler has caught up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from resonate.error import ResonateError
+from resonate.types import Value
+
+from shim import _serialization as ser
+from shim._context import SetWorkflowID
+from shim._handles import WorkflowHandle
+from shim._operations import active_frame
+from shim.cron import CronError, CronSpec, next_fire_times, parse
+from shim.errors import DBOSException, DBOSWorkflowFunctionNotFoundError, ShimUnsupportedError
+
+if TYPE_CHECKING:
+    from resonate.resonate import Resonate
+    from resonate.types import PromiseRecord
+
+    from shim._operations import Operations
+    from shim._specs import Registry, WorkflowSpec
+
+logger = logging.getLogger("dbos")
+
+#: Promise ids of the schedule table's versions: ``dbos2resonate-schedules/1``, ``/2``, ...
+STORE_PREFIX = "dbos2resonate-schedules/"
+STORE_TAGS = {"dbos2resonate": "schedules"}
+#: DBOS's default ``scheduler_polling_interval_sec``: how often other writers' changes are picked up.
+DEFAULT_POLL_INTERVAL = 30.0
+#: How often, at most, ``last_fired_at`` of an ``automatic_backfill`` schedule is written to the store.
+CHECKPOINT_INTERVAL = 60.0
+#: Seconds ``stop`` waits for the scheduler thread.
+STOP_TIMEOUT = 10.0
+# A store entry must not time out; target-less promises never do locally, this covers a server.
+_STORE_LIFETIME_MS = 100 * 365 * 24 * 3600 * 1000
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"})
+_NOT_LAUNCHED = "System database accessed before DBOS was launched"
+
+
+# -- clocks --------------------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    """Where a scheduler reads the time and waits for it."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+
+    def wait(self, until: datetime | None, woken: threading.Event) -> None:
+        """Block until ``until`` (``None``: no deadline) or until ``woken`` is set; may return early."""
+
+    def attach(self) -> None:
+        """A scheduler starts using this clock."""
+
+    def detach(self) -> None:
+        """A scheduler stops using this clock."""
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def wait(self, until: datetime | None, woken: threading.Event) -> None:
+        timeout = None if until is None else max(0.0, (until - self.now()).total_seconds())
+        woken.wait(timeout)
+
+    def attach(self) -> None:
+        pass
+
+    def detach(self) -> None:
+        pass
+
+
+class ManualClock:
+    """A clock that moves only when told to, for tests: ``advance`` and then ``settle``.
+
+    ``settle()`` returns once every scheduler using the clock has handled everything due at the
+    current time and is waiting again, so a test can assert right after it, with no sleeps.
+    """
+
+    def __init__(self, start: datetime, settle_timeout: float = 30.0) -> None:
+        self._now = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+        self._cond = threading.Condition()
+        self._parked: dict[threading.Event, datetime | None] = {}
+        self._attached = 0
+        self._settle_timeout = settle_timeout
+
+    def now(self) -> datetime:
+        with self._cond:
+            return self._now
+
+    def wait(self, until: datetime | None, woken: threading.Event) -> None:
+        with self._cond:
+            if until is not None and until <= self._now:
+                return
+            self._parked[woken] = until
+            self._cond.notify_all()
+        try:
+            woken.wait()
+        finally:
+            with self._cond:
+                self._parked.pop(woken, None)
+                self._cond.notify_all()
+
+    def attach(self) -> None:
+        with self._cond:
+            self._attached += 1
+
+    def detach(self) -> None:
+        with self._cond:
+            self._attached -= 1
+            self._cond.notify_all()
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        """Move time forward by ``delta`` (seconds or a timedelta), wake schedulers now due, settle."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        return self.set(self.now() + step)
+
+    def set(self, moment: datetime) -> datetime:
+        """Move time to ``moment`` (never backwards), wake schedulers now due, and settle."""
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        self.settle()  # let schedulers finish reacting to what happened before time moves
+        with self._cond:
+            if moment < self._now:
+                raise ValueError(f"a ManualClock does not go back: {moment} < {self._now}")
+            self._now = moment
+            for woken, until in self._parked.items():
+                if until is None or until <= moment:
+                    woken.set()
+        self.settle()
+        return moment
+
+    def settle(self) -> None:
+        """Wait until every attached scheduler is waiting for a time still in the future."""
+
+        def idle() -> bool:
+            return len(self._parked) >= self._attached and all(
+                not woken.is_set() and (until is None or until > self._now)
+                for woken, until in self._parked.items()
+            )
+
+        with self._cond:
+            if not self._cond.wait_for(idle, timeout=self._settle_timeout):
+                raise TimeoutError(
+                    f"ManualClock: schedulers did not settle within {self._settle_timeout} s "
+                    f"({len(self._parked)} of {self._attached} waiting)"
+                )
+
+
+_default_clock: Clock | None = None
+
+
+@contextlib.contextmanager
+def use_clock(clock: Clock) -> Iterator[Clock]:
+    """Schedulers started (by ``DBOS.launch``) inside this block read time from ``clock``."""
+    global _default_clock
+    previous, _default_clock = _default_clock, clock
+    try:
+        yield clock
+    finally:
+        _default_clock = previous
+
+
+# -- @DBOS.scheduled -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decorated:
+    func: Callable[..., Any]
+    cron: CronSpec
+
+
+# Decorated schedules belong to the registry they were declared in, as DBOS's pollers do.
+_decorated: weakref.WeakKeyDictionary[Registry, list[Decorated]] = weakref.WeakKeyDictionary()
+
+
+def workflow_spec(registry: Registry, func: Any) -> WorkflowSpec | None:
+    """The workflow ``func`` is (its wrapper or its function). The registry maps by ``id()``, which a
+    collected function can pass on to a new one, so the answer is checked against ``func``."""
+    spec = registry.workflow_for(func)
+    if spec is None:
+        return None
+    if spec.fn is func or getattr(func, "__wrapped__", None) is spec.fn:
+        return spec
+    return None
+
+
+def scheduled(registry: Registry, cron: str) -> Callable[[Any], Any]:
+    """``@DBOS.scheduled(cron)``: validate now (as DBOS does, a ``ValueError``), fire while launched."""
+
+    def decorator(func: Any) -> Any:
+        spec = workflow_spec(registry, func)
+        name = spec.name if spec is not None else getattr(func, "__qualname__", repr(func))
+        try:
+            parsed = parse(cron)
+        except CronError as exc:
+            raise CronError(
+                f'Invalid crontab "{cron}" for scheduled function function {name}. {exc}',
+                field=exc.field, position=exc.position, text=exc.text,
+            ) from exc
+        _refuse_random(parsed, "@DBOS.scheduled")
+        _decorated.setdefault(registry, []).append(Decorated(func, parsed))
+        return func
+
+    return decorator
+
+
+def _refuse_random(spec: CronSpec, feature: str) -> None:
+    random = [f.name for f in spec.fields if f.random]
+    if random:
+        raise ShimUnsupportedError(
+            f"{feature} with 'R' in the {', '.join(random)} field of {spec.expression!r}",
+            "a random field has no fixed fire times; write the value you want.",
+        )
+
+
+# -- the schedule table in the Resonate store ----------------------------------------------------
+
+
+class ScheduleStore:
+    """DBOS's ``workflow_schedules`` table, kept as durable promises in the Resonate store.
+
+    Version n of the whole table is the promise ``dbos2resonate-schedules/<n>``; every change
+    creates version n+1, which makes the latest version the table. Creating a promise is atomic
+    (an existing id is returned, never overwritten), and each version names its writer, so two
+    writers racing for n+1 are told apart and the loser re-reads and retries: changes are atomic
+    and never lost, with only ``promises.create`` and ``promises.get``. Versions are contiguous,
+    so the latest is found with O(log n) reads on open and one read per refresh afterwards.
+
+    Every method runs on Resonate's event loop.
+    """
+
+    def __init__(self, resonate: Resonate) -> None:
+        self.resonate = resonate
+        self.version = 0
+        self.table: dict[str, dict[str, Any]] = {}
+
+    async def _entry(self, n: int) -> PromiseRecord | None:
+        try:
+            return await self.resonate.promises.get(f"{STORE_PREFIX}{n}")
+        except ResonateError as exc:
+            if getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower():
+                return None
+            raise
+
+    async def read(self) -> dict[str, dict[str, Any]]:
+        """The latest table (rows by schedule name, context still serialized)."""
+        n = self.version
+        record = await self._entry(n + 1)
+        if record is None:
+            return self.table
+        # Gallop past the cached version, then bisect: versions 1..N all exist.
+        low, high, step = n + 1, None, 1
+        latest = record
+        while high is None:
+            probe = low + step
+            found = await self._entry(probe)
+            if found is None:
+                high = probe
+            else:
+                low, latest, step = probe, found, step * 2
+        while high - low > 1:
+            middle = (low + high) // 2
+            found = await self._entry(middle)
+            if found is None:
+                high = middle
+            else:
+                low, latest = middle, found
+        self.version, self.table = low, ser.loads(latest.param.data["table"])
+        return self.table
+
+    async def update(self, change: Callable[[dict[str, dict[str, Any]]], Any]) -> Any:
+        """Apply ``change`` (mutating a copy of the table; it may raise) as one new version."""
+        while True:
+            table = {name: dict(row) for name, row in (await self.read()).items()}
+            outcome = change(table)
+            writer = uuid.uuid4().hex
+            n = self.version + 1
+            data = {"writer": writer, "table": ser.dumps(table)}
+            timeout_at = int(time.time() * 1000) + _STORE_LIFETIME_MS
+            try:
+                record = await self.resonate.promises.create(f"{STORE_PREFIX}{n}", timeout_at, Value(data=data),
+                                                             dict(STORE_TAGS))
+            except ResonateError:
+                record = None  # a server refuses an existing id: someone else wrote version n
+            if record is not None and isinstance(record.param.data, dict) and record.param.data.get("writer") == writer:
+                self.version, self.table = n, table
+                return outcome
+            # Lost the race for version n: read what won and apply the change again on top of it.
+
+
+# -- sources: one per schedule that fires --------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Source:
+    key: str
+    cron: CronSpec
+    next_at: datetime | None
+
+    def advance(self) -> None:
+        assert self.next_at is not None
+        following = next_fire_times(self.cron, 1, self.next_at)
+        self.next_at = following[0] if following else None
+
+
+@dataclass(eq=False)
+class _DecoratedSource(_Source):
+    func: Callable[..., Any] = field(default=lambda: None)
+    warned: bool = False
+
+
+@dataclass(eq=False)
+class _DynamicSource(_Source):
+    row: dict[str, Any] = field(default_factory=dict)
+    signature: tuple[Any, ...] = ()
+
+
+def _signature(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The fields whose change restarts a running schedule, as in DBOS."""
+    return (row["workflow_name"], row["workflow_class_name"], row["schedule"], row["context"],
+            row.get("cron_timezone"), row.get("queue_name"))
+
+
+def _first_tick(cron: CronSpec, after: datetime) -> datetime | None:
+    ticks = next_fire_times(cron, 1, after)
+    return ticks[0] if ticks else None
+
+
+def _ticks_between(cron: CronSpec, start: datetime, end: datetime) -> list[datetime]:
+    """Ticks strictly after ``start`` and strictly before ``end``."""
+    ticks: list[datetime] = []
+    cursor = start
+    while True:
+        batch = next_fire_times(cron, 256, cursor)
+        for tick in batch:
+            if tick >= end:
+                return ticks
+            ticks.append(tick)
+        if len(batch) < 256:
+            return ticks
+        cursor = batch[-1]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+# -- the scheduler -------------------------------------------------------------------------------
+
+_current: Scheduler | None = None
+
+
+class Scheduler:
+    """Fires every schedule of one launched DBOS. ``start`` runs it in a thread; ``step`` runs one
+    round by hand (fire everything due now, return when to come back)."""
+
+    def __init__(self, operations: Operations, registry: Registry, app_name: str | None, *,
+                 clock: Clock | None = None, poll_interval: float = DEFAULT_POLL_INTERVAL,
+                 checkpoint_interval: float = CHECKPOINT_INTERVAL) -> None:
+        self.operations = operations
+        self.bridge = operations.bridge
+        self.registry = registry
+        self.app_name = app_name
+        self.clock: Clock = clock or _default_clock or SystemClock()
+        self.poll_interval = timedelta(seconds=poll_interval)
+        self.checkpoint_interval = timedelta(seconds=checkpoint_interval)
+        self.store = ScheduleStore(operations.engine.resonate)
+        self._woken = threading.Event()
+        self._started = threading.Event()  # set once the first round has read its start time
+        self._dirty = True
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._begun = False
+        self._decorated_sources: list[_DecoratedSource] = []
+        self._dynamic: dict[str, _DynamicSource] = {}  # by schedule_id
+        self._next_poll: datetime | None = None
+        # last_fired_at seen by this scheduler: name -> (schedule_id, time); persisted lazily.
+        self._fired: dict[str, tuple[str, datetime]] = {}
+        self._unsaved: set[str] = set()
+        self._last_checkpoint: datetime | None = None
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    @classmethod
+    def launch(cls, operations: Operations, registry: Registry, app_name: str | None) -> Scheduler:
+        """Start the scheduler of a freshly launched DBOS; DBOS's schedule API then acts on it."""
+        global _current
+        scheduler = cls(operations, registry, app_name).start()
+        _current = scheduler
+        return scheduler
+
+    def start(self) -> Scheduler:
+        self.clock.attach()
+        self._thread = threading.Thread(target=self._serve, name="dbos2resonate-scheduler", daemon=True)
+        self._thread.start()
+        # Ticks count from the start time: fix it before launch returns, so that time moving on right
+        # after launch (a test's clock, a slow machine) cannot skip the first tick.
+        self._started.wait(STOP_TIMEOUT)
+        return self
+
+    def stop(self) -> None:
+        """Stop firing; record ``last_fired_at`` of every schedule that fired. Call before Resonate stops."""
+        global _current
+        if _current is self:
+            _current = None
+        self._stopping = True
+        self._woken.set()
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_TIMEOUT)
+            if self._thread.is_alive():
+                logger.warning("The scheduler thread did not stop within %s s", STOP_TIMEOUT)
+            self._thread = None
+        try:
+            self._checkpoint(everything=True)
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            logger.debug("Could not record last_fired_at on shutdown", exc_info=True)
+
+    def changed(self) -> None:
+        """The schedule table changed: re-read it now rather than at the next poll."""
+        self._dirty = True
+        self._woken.set()
+
+    def _serve(self) -> None:
+        try:
+            while not self._stopping:
+                self._woken.clear()
+                if self._stopping:
+                    break
+                try:
+                    wake_at = self.step()
+                except Exception:  # noqa: BLE001 - the scheduler must outlive any one failure
+                    logger.warning("Exception in the scheduler thread", exc_info=True)
+                    wake_at = self.clock.now() + timedelta(seconds=1)
+                if self._stopping:
+                    break
+                self.clock.wait(wake_at, self._woken)
+        finally:
+            self._started.set()
+            self.clock.detach()
+
+    # -- one round -------------------------------------------------------------------------------
+
+    def step(self) -> datetime | None:
+        """Fire every tick that is due; return the time of the next tick or poll."""
+        now = self.clock.now()
+        if not self._begun:
+            self._begun = True
+            for item in _decorated.get(self.registry, []):
+                key = f"decorated:{id(item.func)}"
+                self._decorated_sources.append(
+                    _DecoratedSource(key, item.cron, _first_tick(item.cron, now), func=item.func)
+                )
+            self._started.set()
+        if self._dirty or self._next_poll is None or now >= self._next_poll:
+            self._dirty = False
+            self._sync(now)
+            self._next_poll = now + self.poll_interval
+        for source in [*self._decorated_sources, *self._dynamic.values()]:
+            while source.next_at is not None and source.next_at <= now and not self._stopping:
+                tick = source.next_at
+                try:
+                    if isinstance(source, _DecoratedSource):
+                        self._fire_decorated(source, tick)
+                    else:
+                        self._fire_dynamic(source, tick)
+                except Exception:  # noqa: BLE001 - as DBOS: log, and go on with the next tick
+                    logger.warning("Exception in scheduled tick %s of %s", tick.isoformat(), source.key,
+                                   exc_info=True)
+                source.advance()
+        if self._unsaved and (self._last_checkpoint is None or now - self._last_checkpoint >= self.checkpoint_interval):
+            self._checkpoint(everything=False)
+            self._last_checkpoint = now
+        times = [s.next_at for s in [*self._decorated_sources, *self._dynamic.values()] if s.next_at is not None]
+        return min([*times, self._next_poll])
+
+    def _sync(self, now: datetime) -> None:
+        """Start, restart and stop dynamic schedules to match the table (DBOS's polling loop)."""
+        table = self.bridge.call(self.store.read())
+        rows = {row["schedule_id"]: row for row in table.values() if _owned(row, self.app_name)}
+        for schedule_id in list(self._dynamic):
+            if schedule_id not in rows or rows[schedule_id]["status"] != "ACTIVE":
+                del self._dynamic[schedule_id]
+        for schedule_id, row in rows.items():
+            if row["status"] != "ACTIVE":
+                continue
+            running = self._dynamic.get(schedule_id)
+            if running is not None:
+                if running.signature != _signature(row):  # changed definition: restart, no backfill
+                    self._dynamic[schedule_id] = self._dynamic_source(row, now)
+                else:
+                    running.row = row
+                continue
+            last_fired = self._last_fired(row)
+            if row.get("automatic_backfill") and last_fired is not None and last_fired < now:
+                try:
+                    self._backfill(row, last_fired, now)
+                except Exception:  # noqa: BLE001 - as DBOS: log and start the schedule anyway
+                    logger.warning("Exception during automatic backfill for schedule '%s'",
+                                   row["schedule_name"], exc_info=True)
+            self._dynamic[schedule_id] = self._dynamic_source(row, now)
+
+    def _dynamic_source(self, row: dict[str, Any], now: datetime) -> _DynamicSource:
+        cron = parse(row["schedule"])
+        return _DynamicSource(row["schedule_id"], cron, _first_tick(cron, now), row=row, signature=_signature(row))
+
+    # -- firing ----------------------------------------------------------------------------------
+
+    def _start(self, spec: WorkflowSpec, workflow_id: str, args: tuple[Any, ...]) -> str:
+        with SetWorkflowID(workflow_id):
+            self.operations.start_workflow(spec, args, {})
+        return workflow_id
+
+    def _fire_decorated(self, source: _DecoratedSource, tick: datetime) -> None:
+        spec = workflow_spec(self.registry, source.func)
+        if spec is None:
+            if not source.warned:
+                source.warned = True
+                name = getattr(source.func, "__qualname__", repr(source.func))
+                logger.warning("Scheduled function %s is not a registered workflow function; not firing it", name)
+            return
+        self._start(spec, f"sched-{spec.name}-{tick.isoformat()}", (tick, self.clock.now()))
+
+    def _fire_dynamic(self, source: _DynamicSource, tick: datetime) -> None:
+        row = source.row
+        self._enqueue(row, tick, f"sched-{row['schedule_name']}-{tick.isoformat()}")
+        self._fired[row["schedule_name"]] = (row["schedule_id"], tick)
+        self._unsaved.add(row["schedule_name"])
+
+    def _enqueue(self, row: dict[str, Any], scheduled_at: datetime, workflow_id: str) -> str:
+        spec = self.registry.workflows.get(row["workflow_name"])
+        if spec is None:
+            raise DBOSWorkflowFunctionNotFoundError(
+                workflow_id, f"{row['workflow_name']} (schedule '{row['schedule_name']}') is not registered"
+            )
+        return self._start(spec, workflow_id, (scheduled_at, ser.loads(row["context"])))
+
+    def _backfill(self, row: dict[str, Any], start: datetime, end: datetime) -> list[str]:
+        cron = parse(row["schedule"])
+        ids: list[str] = []
+        for tick in _ticks_between(cron, _utc(start), _utc(end)):
+            ids.append(self._enqueue(row, tick, f"sched-{row['schedule_name']}-{tick.isoformat()}"))
+        return ids
+
+    def _last_fired(self, row: dict[str, Any]) -> datetime | None:
+        stored = datetime.fromisoformat(row["last_fired_at"]) if row.get("last_fired_at") else None
+        seen = self._fired.get(row["schedule_name"])
+        mine = seen[1] if seen is not None and seen[0] == row["schedule_id"] else None
+        candidates = [t for t in (stored, mine) if t is not None]
+        return max(candidates) if candidates else None
+
+    def _checkpoint(self, *, everything: bool) -> None:
+        """Write ``last_fired_at``: of ``automatic_backfill`` schedules (the only ones that read it
+        back) at most once per ``checkpoint_interval``, of every schedule on ``stop``."""
+        if not self._unsaved:
+            return
+        pending = {name: self._fired[name] for name in self._unsaved}
+
+        def record(table: dict[str, dict[str, Any]]) -> set[str]:
+            written: set[str] = set()
+            for name, (schedule_id, fired) in pending.items():
+                row = table.get(name)
+                if row is None or row["schedule_id"] != schedule_id:
+                    written.add(name)  # deleted or replaced since: nothing to record
+                    continue
+                if not everything and not row.get("automatic_backfill"):
+                    continue
+                stored = row.get("last_fired_at")
+                if stored is None or datetime.fromisoformat(stored) < fired:
+                    row["last_fired_at"] = fired.isoformat()
+                written.add(name)
+            return written
+
+        written = self.bridge.call(self.store.update(record))
+        self._unsaved -= written
+
+    # -- the DBOS schedule API -------------------------------------------------------------------
+
+    def _in_workflow(self, name: str, produce: Callable[[], Awaitable[Any]]) -> Any:
+        """Run a table operation as DBOS does: a recorded step inside a workflow, a plain call outside."""
+        frame = active_frame()
+        if frame is None:
+            return self.bridge.call(produce())
+        frame.next_function_id()
+        return self.bridge.call(self.operations.engine.record(frame, name, produce))
+
+    def _row(self, *, schedule_name: str, workflow_fn: Any, schedule: str, context: Any,
+             automatic_backfill: bool, cron_timezone: str | None, queue_name: str | None,
+             api: str) -> dict[str, Any]:
+        """Validate one schedule as DBOS does (same checks, order and messages) and build its row."""
+        try:
+            cron = parse(schedule)
+        except CronError as exc:
+            raise DBOSException(f"Invalid cron schedule: '{schedule}'") from exc
+        if queue_name is not None:
+            raise ShimUnsupportedError(f"{api}(queue_name=...)", "queues are pending; omit queue_name.")
+        spec = workflow_spec(self.registry, workflow_fn)
+        if spec is None:
+            raise DBOSWorkflowFunctionNotFoundError(
+                "<NONE>", f"{getattr(workflow_fn, '__name__', workflow_fn)} is not a registered workflow function"
+            )
+        if inspect.ismethod(workflow_fn) and not inspect.isclass(workflow_fn.__self__):
+            raise DBOSException("Configured instance methods cannot be used as scheduled workflows")
+        if cron_timezone is not None:
+            try:
+                ZoneInfo(cron_timezone)
+            except Exception:  # noqa: BLE001 - DBOS turns every failure into the same message
+                raise DBOSException(f"Invalid timezone: '{cron_timezone}'") from None
+            if cron_timezone not in _UTC_NAMES:
+                raise ShimUnsupportedError(
+                    f"{api}(cron_timezone={cron_timezone!r})",
+                    "schedules are evaluated in UTC; convert the cron expression to UTC.",
+                )
+        _refuse_random(cron, api)
+        return {
+            "schedule_id": str(uuid.uuid4()),
+            "schedule_name": schedule_name,
+            "workflow_name": spec.name,
+            "workflow_class_name": None,
+            "schedule": schedule,
+            "status": "ACTIVE",
+            "context": ser.dumps(context),
+            "last_fired_at": None,
+            "automatic_backfill": bool(automatic_backfill),
+            "cron_timezone": cron_timezone,
+            "queue_name": queue_name,
+            "application_name": self.app_name,
+        }
+
+    def create_schedule(self, **definition: Any) -> None:
+        row = self._row(**definition, api="DBOS.create_schedule")
+
+        def create(table: dict[str, dict[str, Any]]) -> None:
+            if row["schedule_name"] in table:
+                raise DBOSException(f"Schedule '{row['schedule_name']}' already exists")
+            table[row["schedule_name"]] = row
+
+        self._in_workflow("DBOS.createSchedule", lambda: self.store.update(create))
+        self.changed()
+
+    def apply_schedules(self, schedules: list[dict[str, Any]]) -> None:
+        if active_frame() is not None:
+            raise DBOSException("DBOS.apply_schedules cannot be called from within a workflow")
+        rows: list[dict[str, Any]] = []
+        for i, entry in enumerate(schedules):
+            for required in ("schedule_name", "workflow_fn", "schedule"):
+                if required not in entry:
+                    raise DBOSException(f"Schedule entry {i} is missing required field '{required}'")
+            rows.append(self._row(
+                schedule_name=entry["schedule_name"], workflow_fn=entry["workflow_fn"],
+                schedule=entry["schedule"], context=entry.get("context"),
+                automatic_backfill=entry.get("automatic_backfill", False),
+                cron_timezone=entry.get("cron_timezone"), queue_name=entry.get("queue_name"),
+                api="DBOS.apply_schedules",
+            ))
+
+        def upsert(table: dict[str, dict[str, Any]]) -> None:
+            for row in rows:  # an existing schedule keeps its id, status and last_fired_at
+                existing = table.get(row["schedule_name"])
+                if existing is not None:
+                    row = {**row, "schedule_id": existing["schedule_id"], "status": existing["status"],
+                           "last_fired_at": existing["last_fired_at"],
+                           "application_name": existing["application_name"] or row["application_name"]}
+                table[row["schedule_name"]] = row
+
+        self.bridge.call(self.store.update(upsert))
+        self.changed()
+
+    def list_schedules(self, *, status: str | list[str] | None = None,
+                       workflow_name: str | list[str] | None = None,
+                       schedule_name_prefix: str | list[str] | None = None,
+                       application_name: str | list[str] | None = None) -> list[dict[str, Any]]:
+        owners = application_name if application_name is not None else self.app_name
+
+        async def select() -> list[dict[str, Any]]:
+            rows = list((await self.store.read()).values())
+            return [dict(row) for row in rows if _owned(row, owners)
+                    and _matches(row["status"], status) and _matches(row["workflow_name"], workflow_name)
+                    and (schedule_name_prefix is None or any(
+                        row["schedule_name"].startswith(p) for p in _as_list(schedule_name_prefix)))]
+
+        rows = self._in_workflow("DBOS.listSchedules", select)
+        return [self._public(row) for row in rows]
+
+    def get_schedule(self, name: str) -> dict[str, Any] | None:
+        async def select() -> dict[str, Any] | None:
+            row = (await self.store.read()).get(name)
+            return None if row is None else dict(row)
+
+        row = self._in_workflow("DBOS.getSchedule", select)
+        return None if row is None else self._public(row)
+
+    def _public(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A row as DBOS returns it: context deserialized, last_fired_at as this process knows it."""
+        out = dict(row)
+        last = self._last_fired(row)
+        out["last_fired_at"] = last.isoformat() if last is not None else None
+        try:
+            out["context"] = ser.loads(row["context"])
+        except Exception as exc:  # noqa: BLE001 - as DBOS: warn and return the stored text
+            logger.warning("Warning: context object could not be deserialized for schedule %s, returning as "
+                           "string: %s", row["schedule_name"], exc)
+        return out
+
+    def _set(self, op: str, name: str, change: Callable[[dict[str, dict[str, Any]]], None]) -> None:
+        async def write() -> None:
+            if name in await self.store.read():  # a missing name is a no-op, as in DBOS
+                await self.store.update(change)
+
+        self._in_workflow(op, write)
+        self.changed()
+
+    def delete_schedule(self, name: str) -> None:
+        def delete(table: dict[str, dict[str, Any]]) -> None:
+            table.pop(name, None)
+
+        self._set("DBOS.deleteSchedule", name, delete)
+
+    def pause_schedule(self, name: str) -> None:
+        self._set("DBOS.pauseSchedule", name, lambda table: _set_status(table, name, "PAUSED"))
+
+    def resume_schedule(self, name: str) -> None:
+        self._set("DBOS.resumeSchedule", name, lambda table: _set_status(table, name, "ACTIVE"))
+
+    def _existing(self, name: str) -> dict[str, Any]:
+        row = self.bridge.call(self.store.read()).get(name)
+        if row is None:
+            raise DBOSException(f"Schedule '{name}' does not exist")
+        return row
+
+    def trigger_schedule(self, schedule_name: str) -> WorkflowHandle[None]:
+        if active_frame() is not None:
+            raise DBOSException("DBOS.trigger_schedule cannot be called from within a workflow")
+        row = self._existing(schedule_name)
+        now = self.clock.now().astimezone(UTC)
+        workflow_id = self._enqueue(row, now, f"sched-{schedule_name}-trigger-{now.isoformat()}")
+        return WorkflowHandle(workflow_id, self.operations)
+
+    def backfill_schedule(self, schedule_name: str, start: datetime, end: datetime) -> list[WorkflowHandle[None]]:
+        if active_frame() is not None:
+            raise DBOSException("DBOS.backfill_schedule cannot be called from within a workflow")
+        row = self._existing(schedule_name)
+        return [WorkflowHandle(wid, self.operations) for wid in self._backfill(row, start, end)]
+
+
+def _set_status(table: dict[str, dict[str, Any]], name: str, status: str) -> None:
+    if name in table:
+        table[name]["status"] = status
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _matches(value: Any, wanted: str | list[str] | None) -> bool:
+    return wanted is None or value in _as_list(wanted)
+
+
+def _owned(row: dict[str, Any], owners: str | list[str] | None) -> bool:
+    """DBOS's ownership filter: rows of these applications plus unclaimed ones; none given, all."""
+    if not owners:
+        return True
+    return row.get("application_name") is None or row["application_name"] in _as_list(owners)
+
+
+# -- what the DBOS class delegates to ------------------------------------------------------------
+
+
+def active() -> Scheduler:
+    if _current is None:
+        raise DBOSException(_NOT_LAUNCHED)
+    return _current
+
+
+def create_schedule(*, schedule_name: str, workflow_fn: Any, schedule: str, context: Any = None,
+                    automatic_backfill: bool = False, cron_timezone: str | None = None,
+                    queue_name: str | None = None) -> None:
+    active().create_schedule(schedule_name=schedule_name, workflow_fn=workflow_fn, schedule=schedule,
+                             context=context, automatic_backfill=automatic_backfill,
+                             cron_timezone=cron_timezone, queue_name=queue_name)
+
+
+def apply_schedules(schedules: list[Any]) -> None:
+    active().apply_schedules(schedules)
+
+
+def list_schedules(**filters: Any) -> list[dict[str, Any]]:
+    return active().list_schedules(**filters)
+
+
+def get_schedule(name: str) -> dict[str, Any] | None:
+    return active().get_schedule(name)
+
+
+def delete_schedule(name: str) -> None:
+    active().delete_schedule(name)
+
+
+def pause_schedule(name: str) -> None:
+    active().pause_schedule(name)
+
+
+def resume_schedule(name: str) -> None:
+    active().resume_schedule(name)
+
+
+def trigger_schedule(schedule_name: str) -> WorkflowHandle[None]:
+    return active().trigger_schedule(schedule_name)
+
+
+def backfill_schedule(schedule_name: str, start: datetime, end: datetime) -> list[WorkflowHandle[None]]:
+    return active().backfill_schedule(schedule_name, start, end)
+
+
+async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The ``*_async`` forms: the sync call in a worker thread, as DBOS runs them."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
