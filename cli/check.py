@@ -103,8 +103,8 @@ def _run(
         if fmt not in FORMATS:
             raise _fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         selection = Selection.of(
-            _split(select) if select is not None else config.select,
-            _split(ignore) if ignore is not None else config.ignore,
+            _split(select) if select is not None else _configured(config, "select"),
+            _split(ignore) if ignore is not None else _configured(config, "ignore"),
         )
         excludes = _split(exclude) if exclude is not None else config.exclude
     except (ConfigError, SelectorError) as exc:
@@ -124,6 +124,17 @@ def _run(
     if result.findings and not exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _configured(config: Config, key: str) -> list[str] | None:
+    """``select``/``ignore`` from the config, each selector checked here so an error names the file."""
+    values = config.get(key, list, None)
+    if values is not None:
+        try:
+            Selection.of(values, None)
+        except SelectorError as exc:
+            raise ConfigError(f"{config.path}: [tool.dbos2resonate] {key}: {exc}") from None
+    return values
 
 
 def _root(config: Config, cli_exclude: list[str] | None) -> Path:

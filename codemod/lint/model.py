@@ -21,6 +21,7 @@ class ErrorKind(StrEnum):
     IO = "io"  # the file could not be read
     ENCODING = "encoding"  # not UTF-8 (nor its declared PEP 263 encoding)
     SYNTAX = "syntax"  # does not parse with this Python's grammar
+    INTERNAL = "internal"  # the engine failed on this file: a bug to report; the other files are still checked
 
 
 @dataclass(frozen=True, slots=True)

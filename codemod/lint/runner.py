@@ -26,11 +26,16 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
 
 
 def check_file(path: Path, shown: str) -> FileResult:
+    """One file's result; never raises for a problem with that file, so one file cannot stop a run."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         return FileResult(shown, error=FileError(shown, 1, 1, ErrorKind.IO, f"cannot read: {exc.strerror or exc}"))
-    return check_source(data, shown)
+    try:
+        return check_source(data, shown)
+    except Exception as exc:  # a bug in the engine: report it against this file and go on
+        message = f"internal error, please report: {type(exc).__name__}: {exc}"
+        return FileResult(shown, error=FileError(shown, 1, 1, ErrorKind.INTERNAL, message))
 
 
 def check_paths(

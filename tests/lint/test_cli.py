@@ -277,7 +277,8 @@ def test_a_pyproject_without_the_table_is_passed_over(tree: Path) -> None:
 def test_bad_config_exits_2_naming_the_problem(tree: Path, toml: str, message: str) -> None:
     write(tree, {"pyproject.toml": toml})
     proc = check(tree, ".")
-    assert proc.returncode == 2 and message in proc.stderr and "pyproject.toml" in proc.stderr or "X1" in proc.stderr
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert message in proc.stderr and "pyproject.toml" in proc.stderr
 
 
 def test_explicit_config_file(tree: Path) -> None:

@@ -147,3 +147,22 @@ def test_json_round_trips_the_result(tmp_path: Path) -> None:
     result = check_paths([tmp_path / "a.py"], root=tmp_path)
     doc = json.loads(render_json(result))
     assert doc["summary"]["suppressed"] == 1 and doc["summary"]["findings"] == 1
+
+
+def test_an_engine_bug_on_one_file_is_that_files_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codemod.lint import runner
+
+    real = runner.check_source
+
+    def flaky(data: bytes, path: str):
+        if path.endswith("boom.py"):
+            raise AssertionError("unexpected node")
+        return real(data, path)
+
+    monkeypatch.setattr(runner, "check_source", flaky)
+    (tmp_path / "boom.py").write_text("import dbos\n")
+    (tmp_path / "fine.py").write_text("import dbos\n")
+    result = check_paths([tmp_path], root=tmp_path)
+    [error] = result.errors
+    assert error.kind == "internal" and "AssertionError: unexpected node" in error.message
+    assert [f.path.rsplit("/", 1)[-1] for f in result.findings] == ["fine.py"]
