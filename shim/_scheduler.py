@@ -227,10 +227,14 @@ def scheduled(registry: Registry, cron: str) -> Callable[[Any], Any]:
 
     def decorator(func: Any) -> Any:
         spec = workflow_spec(registry, func)
-        name = spec.name if spec is not None else getattr(func, "__qualname__", repr(func))
+        name = spec.name if spec is not None else ""
         try:
             parsed = parse(cron)
         except CronError as exc:
+            if spec is None:  # DBOS asks the function for its workflow name while reporting the crontab
+                raise DBOSWorkflowFunctionNotFoundError(
+                    "<NONE>", f"{getattr(func, '__name__', func)} is not a registered workflow function"
+                ) from exc
             raise CronError(
                 f'Invalid crontab "{cron}" for scheduled function function {name}. {exc}',
                 field=exc.field, position=exc.position, text=exc.text,

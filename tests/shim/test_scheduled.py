@@ -179,8 +179,27 @@ def test_a_tick_fired_twice_runs_once(sched: Launcher) -> None:
     assert runs == {decorated_id: 1, dynamic_id: 1}
 
 
+def test_async_scheduled_workflows_fire_too(sched: Launcher) -> None:
+    @DBOS.scheduled("*/10 * * * * *")
+    @DBOS.workflow()
+    async def async_ticker(scheduled_time: datetime, actual_time: datetime) -> str:
+        await asyncio.sleep(0)
+        record(scheduled_time, actual_time)
+        return DBOS.workflow_id or ""
+
+    clock = sched.launch()
+    clock.advance(9.5)
+    workflow_id = f"sched-{async_ticker.__qualname__}-{iso(10)}"
+    assert result(workflow_id) == workflow_id
+    assert calls == [(workflow_id, at(10), at(10))]
+
+
 def test_invalid_cron_is_rejected_at_decoration_as_dbos_does() -> None:
+    @DBOS.workflow()
     def nightly(scheduled_time: datetime, actual_time: datetime) -> None:
+        pass
+
+    def plain(scheduled_time: datetime, actual_time: datetime) -> None:
         pass
 
     with pytest.raises(CronError) as raised:
@@ -190,6 +209,9 @@ def test_invalid_cron_is_rejected_at_decoration_as_dbos_does() -> None:
         f'Invalid crontab "61 * * * * *" for scheduled function function {nightly.__qualname__}.'
     )
     assert raised.value.field == "second"
+    # DBOS asks a plain function for its workflow name while reporting the crontab, and fails there
+    with pytest.raises(DBOSWorkflowFunctionNotFoundError, match="plain is not a registered workflow function"):
+        DBOS.scheduled("61 * * * * *")(plain)
     with pytest.raises(ShimUnsupportedError, match="'R'"):
         DBOS.scheduled("R 0 * * *")(nightly)
 
