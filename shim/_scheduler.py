@@ -313,8 +313,11 @@ class ScheduleStore:
     async def update(self, change: Callable[[dict[str, dict[str, Any]]], Any]) -> Any:
         """Apply ``change`` (mutating a copy of the table; it may raise) as one new version."""
         while True:
-            table = {name: dict(row) for name, row in (await self.read()).items()}
+            current = await self.read()
+            table = {name: dict(row) for name, row in current.items()}
             outcome = change(table)
+            if table == current:
+                return outcome  # nothing to write
             writer = uuid.uuid4().hex
             n = self.version + 1
             data = {"writer": writer, "table": ser.dumps(table)}
@@ -418,7 +421,8 @@ class Scheduler:
         self._next_poll: datetime | None = None
         # last_fired_at seen by this scheduler: name -> (schedule_id, time); persisted lazily.
         self._fired: dict[str, tuple[str, datetime]] = {}
-        self._unsaved: set[str] = set()
+        self._unsaved: set[str] = set()  # fired since last written
+        self._unsaved_backfill: set[str] = set()  # the automatic_backfill ones among them
         self._last_checkpoint: datetime | None = None
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -509,7 +513,8 @@ class Scheduler:
                     logger.warning("Exception in scheduled tick %s of %s", tick.isoformat(), source.key,
                                    exc_info=True)
                 source.advance()
-        if self._unsaved and (self._last_checkpoint is None or now - self._last_checkpoint >= self.checkpoint_interval):
+        if self._unsaved_backfill and (self._last_checkpoint is None
+                                       or now - self._last_checkpoint >= self.checkpoint_interval):
             self._checkpoint(everything=False)
             self._last_checkpoint = now
         times = [s.next_at for s in [*self._decorated_sources, *self._dynamic.values()] if s.next_at is not None]
@@ -567,6 +572,8 @@ class Scheduler:
         self._enqueue(row, tick, f"sched-{row['schedule_name']}-{tick.isoformat()}")
         self._fired[row["schedule_name"]] = (row["schedule_id"], tick)
         self._unsaved.add(row["schedule_name"])
+        if row.get("automatic_backfill"):
+            self._unsaved_backfill.add(row["schedule_name"])
 
     def _enqueue(self, row: dict[str, Any], scheduled_at: datetime, workflow_id: str) -> str:
         spec = self.registry.workflows.get(row["workflow_name"])
@@ -593,9 +600,10 @@ class Scheduler:
     def _checkpoint(self, *, everything: bool) -> None:
         """Write ``last_fired_at``: of ``automatic_backfill`` schedules (the only ones that read it
         back) at most once per ``checkpoint_interval``, of every schedule on ``stop``."""
-        if not self._unsaved:
+        names = self._unsaved if everything else self._unsaved_backfill
+        if not names:
             return
-        pending = {name: self._fired[name] for name in self._unsaved}
+        pending = {name: self._fired[name] for name in names}
 
         def record(table: dict[str, dict[str, Any]]) -> set[str]:
             written: set[str] = set()
@@ -614,6 +622,7 @@ class Scheduler:
 
         written = self.bridge.call(self.store.update(record))
         self._unsaved -= written
+        self._unsaved_backfill -= set(pending)
 
     # -- the DBOS schedule API -------------------------------------------------------------------
 

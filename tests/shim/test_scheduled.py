@@ -449,6 +449,21 @@ def test_async_forms(launched: ManualClock) -> None:
 # -- the stored table ---------------------------------------------------------------------------------
 
 
+def test_ticks_do_not_rewrite_the_schedule_table_each_time(launched: ManualClock) -> None:
+    clock, store = launched, scheduler().store
+    DBOS.create_schedule(schedule_name="plain", workflow_fn=report, schedule="* * * * * *")
+    DBOS.create_schedule(schedule_name="backfilled", workflow_fn=report, schedule="* * * * * *",
+                         automatic_backfill=True)
+    created = store.version
+    for _ in range(5):
+        clock.advance(30)
+    result(f"sched-plain-{iso(150)}"), result(f"sched-backfilled-{iso(150)}")
+    assert len(runs) == 2 * 150
+    # last_fired_at of the automatic_backfill schedule is written at most once a minute
+    assert created < store.version <= created + 3
+    assert DBOS.get_schedule("plain")["last_fired_at"] == iso(150)  # type: ignore[index]
+
+
 def test_concurrent_writers_of_the_schedule_table_lose_nothing(launched: ManualClock) -> None:
     first = scheduler()
     bridge, resonate = first.bridge, first.operations.engine.resonate
