@@ -15,6 +15,7 @@ from typing import Any
 
 from shim import errors
 from shim._classes import DBOSConfiguredInstance
+from shim._client import DBOSClient, SendMessage
 from shim._config import DBOSConfig
 from shim._context import SetWorkflowID
 from shim._dbos import DBOS, StepStatus
@@ -34,12 +35,14 @@ error = errors  # ``from dbos import error`` has a counterpart
 __all__ = [
     "DBOS",
     "DBOSAwaitedWorkflowCancelledError",
+    "DBOSClient",
     "DBOSConfig",
     "DBOSConfiguredInstance",
     "DBOSConflictingWorkflowError",
     "DBOSException",
     "DBOSMaxStepRetriesExceeded",
     "DBOSNonExistentWorkflowError",
+    "SendMessage",
     "SetWorkflowID",
     "ShimUnsupportedError",
     "StepStatus",

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from resonate.resonate import Resonate
 
 from shim import _classes, _config, _scheduler
+from shim import _events, _messaging, _streams
 from shim._context import current_step, current_workflow
 from shim._engine import NEVER, Engine
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
@@ -377,6 +378,112 @@ class DBOS(metaclass=_DBOSMeta):
     @staticmethod
     async def sleep_async(seconds: float) -> None:
         await _operations().sleep_async(seconds)
+
+    # -- messages, events and streams (shim/_messaging.py, _events.py, _streams.py) ------------
+
+    @staticmethod
+    def send(destination_id: str, message: Any, topic: str | None = None, *, idempotency_key: str | None = None,
+             serialization_type: Any = None, send_to_forks: bool = False) -> None:
+        _messaging.send(_operations(), destination_id, message, topic, idempotency_key, serialization_type)
+
+    @staticmethod
+    async def send_async(destination_id: str, message: Any, topic: str | None = None, *,
+                         idempotency_key: str | None = None, serialization_type: Any = None,
+                         send_to_forks: bool = False) -> None:
+        await _messaging.send_async(_operations(), destination_id, message, topic, idempotency_key,
+                                    serialization_type)
+
+    @staticmethod
+    def send_bulk(messages: list[Any], *, serialization_type: Any = None, send_to_forks: bool = False) -> None:
+        _messaging.send_bulk(_operations(), messages, serialization_type)
+
+    @staticmethod
+    async def send_bulk_async(messages: list[Any], *, serialization_type: Any = None,
+                              send_to_forks: bool = False) -> None:
+        await _messaging.send_bulk_async(_operations(), messages, serialization_type)
+
+    @staticmethod
+    def recv(topic: str | None = None, timeout_seconds: float = 60) -> Any:
+        return _messaging.recv(_operations(), topic, timeout_seconds)
+
+    @staticmethod
+    async def recv_async(topic: str | None = None, timeout_seconds: float = 60) -> Any:
+        return await _messaging.recv_async(_operations(), topic, timeout_seconds)
+
+    @staticmethod
+    def set_event(key: str, value: Any, *, serialization_type: Any = None) -> None:
+        _events.set_event(_operations(), key, value, serialization_type)
+
+    @staticmethod
+    async def set_event_async(key: str, value: Any, *, serialization_type: Any = None) -> None:
+        await _events.set_event_async(_operations(), key, value, serialization_type)
+
+    @staticmethod
+    def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        return _events.get_event(_operations(), workflow_id, key, timeout_seconds)
+
+    @staticmethod
+    async def get_event_async(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        return await _events.get_event_async(_operations(), workflow_id, key, timeout_seconds)
+
+    @staticmethod
+    def get_all_events(workflow_id: str) -> dict[str, Any]:
+        return _events.get_all_events(_operations(), workflow_id)
+
+    @staticmethod
+    async def get_all_events_async(workflow_id: str) -> dict[str, Any]:
+        return await _events.get_all_events_async(_operations(), workflow_id)
+
+    @staticmethod
+    def write_stream(key: str, value: Any, *, serialization_type: Any = None) -> None:
+        _streams.write_stream(_operations(), key, value, serialization_type)
+
+    @staticmethod
+    async def write_stream_async(key: str, value: Any, *, serialization_type: Any = None) -> None:
+        await _streams.write_stream_async(_operations(), key, value, serialization_type)
+
+    @staticmethod
+    def close_stream(key: str) -> None:
+        _streams.close_stream(_operations(), key)
+
+    @staticmethod
+    async def close_stream_async(key: str) -> None:
+        await _streams.close_stream_async(_operations(), key)
+
+    @staticmethod
+    def read_stream(workflow_id: str, key: str, *, offset: int = 0, polling_interval_sec: float | None = None,
+                    timeout_seconds: float | None = None) -> Generator[Any, Any, None]:
+        _messaging.check_async("read_stream")
+        yield from _streams.read_stream(_operations(), workflow_id, key, offset=offset,
+                                        polling_interval_sec=polling_interval_sec, timeout_seconds=timeout_seconds)
+
+    @staticmethod
+    async def read_stream_async(workflow_id: str, key: str, *, offset: int = 0,
+                                polling_interval_sec: float | None = None,
+                                timeout_seconds: float | None = None) -> AsyncGenerator[Any, None]:
+        values = _streams.read_stream_async(_operations(), workflow_id, key, offset=offset,
+                                            polling_interval_sec=polling_interval_sec,
+                                            timeout_seconds=timeout_seconds)
+        try:
+            async for value in values:
+                yield value
+        finally:
+            await values.aclose()
+
+    @staticmethod
+    def read_stream_offset(workflow_id: str, key: str, offset: int, *, polling_interval_sec: float | None = None,
+                           timeout_seconds: float | None = None) -> Any:
+        _messaging.check_async("read_stream_offset")
+        return _streams.read_stream_offset(_operations(), workflow_id, key, offset,
+                                           polling_interval_sec=polling_interval_sec, timeout_seconds=timeout_seconds)
+
+    @staticmethod
+    async def read_stream_offset_async(workflow_id: str, key: str, offset: int, *,
+                                       polling_interval_sec: float | None = None,
+                                       timeout_seconds: float | None = None) -> Any:
+        return await _streams.read_stream_offset_async(_operations(), workflow_id, key, offset,
+                                                       polling_interval_sec=polling_interval_sec,
+                                                       timeout_seconds=timeout_seconds)
 
     # -- where am I ----------------------------------------------------------------------------
 

@@ -1166,6 +1166,560 @@ case(
                                           'message': 'DBOS Error: No DBOS was created yet'}}},
 )
 
+# -- messaging (issue 5): send/recv, events, streams, DBOSClient --------------------------------
+# Timeouts are short and every wait a trace depends on is sequenced with threading events, never
+# with sleeps that race.
+
+# REFERENCE: "a message sent before recv is kept; FIFO per topic; the None topic is its own queue".
+case(
+    "messages_kept_fifo_per_topic",
+    """
+    ready = threading.Event()
+
+    @DBOS.step()
+    def wait_until_ready():
+        return ready.wait(timeout=10)
+
+    @DBOS.workflow()
+    def inbox():
+        wait_until_ready()
+        return {
+            "a": [DBOS.recv("a", 5), DBOS.recv("a", 5), DBOS.recv("a", 5)],
+            "none": [DBOS.recv(None, 5), DBOS.recv(timeout_seconds=5)],
+            "b": DBOS.recv("b", 5),
+            "empty_topic": DBOS.recv("", 5),
+        }
+
+    def scenario():
+        with SetWorkflowID("inbox-1"):
+            handle = DBOS.start_workflow(inbox)
+        DBOS.send("inbox-1", "a1", "a")
+        DBOS.send("inbox-1", "n1")
+        DBOS.send("inbox-1", {"n": 2}, None)
+        DBOS.send("inbox-1", ("a", 2), "a")
+        DBOS.send("inbox-1", "b1", "b")
+        DBOS.send("inbox-1", None, "a")
+        DBOS.send("inbox-1", "e1", "")
+        ready.set()
+        result = handle.get_result()
+        result["a_second_type"] = type(result["a"][1]).__name__
+        return result
+    """,
+    {'a': ['a1', ['a', 2], None],
+     'none': ['n1', {'n': 2}],
+     'b': 'b1',
+     'empty_topic': 'e1',
+     'a_second_type': 'tuple'},
+)
+
+# REFERENCE: "recv returns None on timeout"; and a message sent after a recv timed out is delivered
+# to the next recv of that topic.
+case(
+    "recv_timeout_then_later_message",
+    """
+    timed_out = threading.Event()
+    sent = threading.Event()
+
+    @DBOS.step()
+    def report_timeout_and_wait():
+        timed_out.set()
+        return sent.wait(timeout=10)
+
+    @DBOS.workflow()
+    def waiter():
+        first = DBOS.recv("decision", timeout_seconds=0.1)
+        report_timeout_and_wait()
+        second = DBOS.recv("decision", timeout_seconds=10)
+        third = DBOS.recv("decision", timeout_seconds=0)
+        return [first, second, third]
+
+    def scenario():
+        with SetWorkflowID("waiter-1"):
+            handle = DBOS.start_workflow(waiter)
+        timed_out.wait(timeout=10)
+        DBOS.send("waiter-1", "approved", "decision")
+        sent.set()
+        return handle.get_result()
+    """,
+    [None, 'approved', None],
+)
+
+# REFERENCE: "Send to a non-existent workflow raises DBOSNonExistentWorkflowError; to a finished
+# one is accepted". Measured: recv outside a workflow, and inside a step, raises DBOSException.
+case(
+    "send_destinations_and_recv_outside_workflows",
+    """
+    @DBOS.workflow()
+    def finished():
+        return "done"
+
+    @DBOS.step()
+    def recv_in_step():
+        try:
+            DBOS.recv("t", 1)
+        except DBOSException as exc:
+            return describe_error(exc)
+
+    @DBOS.workflow()
+    def calls_step():
+        return recv_in_step()
+
+    def scenario():
+        out = {}
+        try:
+            DBOS.send("no-such-workflow", "hello")
+        except DBOSNonExistentWorkflowError as exc:
+            out["unknown"] = describe_error(exc)
+        with SetWorkflowID("finished-1"):
+            finished()
+        out["finished"] = DBOS.send("finished-1", "late", "t")
+        try:
+            DBOS.recv("t", 1)
+        except DBOSException as exc:
+            out["recv_outside"] = describe_error(exc)
+        out["recv_in_step"] = calls_step()
+        return out
+    """,
+    {'unknown': {'type': 'DBOSNonExistentWorkflowError',
+                 'message': 'DBOS Error 5: Non-existent `send` destination workflow ID: no-such-workflow'},
+     'finished': None,
+     'recv_outside': {'type': 'DBOSException',
+                      'message': 'DBOS Error: recv() must be called from within a workflow'},
+     'recv_in_step': {'type': 'DBOSException',
+                      'message': 'DBOS Error: recv() must be called from within a workflow'}},
+)
+
+# Measured with DBOS.list_workflow_steps: inside a workflow send, set_event, get_all_events,
+# write_stream and close_stream record one operation each (DBOS.send, DBOS.setEvent,
+# DBOS.get_events, DBOS.writeStream, DBOS.closeStream); recv and get_event two (DBOS.recv /
+# DBOS.getEvent plus the DBOS.sleep holding the deadline); a workflow reading a stream one per value
+# and one for the end (DBOS.readStream). The same calls from a step take none. Seen here through
+# the next child workflow's id, {parent}-{n}.
+case(
+    "messaging_function_ids",
+    """
+    @DBOS.workflow()
+    def child():
+        return "child"
+
+    @DBOS.step()
+    def from_step():
+        DBOS.send("peer", "from step", "s")
+        DBOS.set_event("step_event", 1)
+        DBOS.write_stream("log", "from step")
+        return DBOS.step_id
+
+    @DBOS.workflow()
+    def peer():
+        return DBOS.recv("never", timeout_seconds=0)
+
+    def next_child_suffix():
+        handle = DBOS.start_workflow(child)
+        handle.get_result()
+        return handle.workflow_id.removeprefix(DBOS.workflow_id)
+
+    @DBOS.workflow()
+    def measure(op):
+        if op == "send":
+            DBOS.send("peer", "hi", "t")
+        elif op == "recv":
+            DBOS.recv("t", timeout_seconds=0)
+        elif op == "set_event":
+            DBOS.set_event("k", 1)
+        elif op == "get_event":
+            DBOS.get_event("peer", "k", timeout_seconds=0)
+        elif op == "get_all_events":
+            DBOS.get_all_events("peer")
+        elif op == "write_stream":
+            DBOS.write_stream("s", 1)
+        elif op == "close_stream":
+            DBOS.close_stream("s")
+        elif op == "read_stream":
+            DBOS.write_stream("r", 1)
+            DBOS.write_stream("r", 2)
+            DBOS.close_stream("r")
+            assert list(DBOS.read_stream(DBOS.workflow_id, "r")) == [1, 2]
+        elif op == "from_step":
+            assert from_step() == 1
+        return next_child_suffix()
+
+    def scenario():
+        with SetWorkflowID("peer"):
+            peer()
+        ops = ["send", "recv", "set_event", "get_event", "get_all_events", "write_stream",
+               "close_stream", "read_stream", "from_step"]
+        return {op: measure(op) for op in ops}
+    """,
+    {'send': '-2', 'recv': '-3', 'set_event': '-2', 'get_event': '-3', 'get_all_events': '-2',
+     'write_stream': '-2', 'close_stream': '-2', 'read_stream': '-7', 'from_step': '-2'},
+)
+
+# REFERENCE (issue 5): a send from inside a workflow is a durable operation: running the workflow
+# again under its id does not send again. Also DBOS 2.31's idempotency_key: a second send with the
+# same key to the same destination is dropped, even on another topic.
+case(
+    "send_once_from_workflow_and_idempotency_key",
+    """
+    @DBOS.workflow()
+    def receiver():
+        return [DBOS.recv("t", 5), DBOS.recv("t", 5), DBOS.recv("t", 0.1), DBOS.recv("u", 0.1)]
+
+    @DBOS.workflow()
+    def notifier(target):
+        runs.hit("notifier")
+        DBOS.send(target, "from workflow", "t")
+        return "notified"
+
+    def scenario():
+        with SetWorkflowID("receiver-1"):
+            handle = DBOS.start_workflow(receiver)
+        results = []
+        for _ in range(2):
+            with SetWorkflowID("notifier-1"):
+                results.append(notifier("receiver-1"))
+        DBOS.send("receiver-1", "keyed", "t", idempotency_key="k-1")
+        DBOS.send("receiver-1", "keyed again", "t", idempotency_key="k-1")
+        DBOS.send("receiver-1", "keyed on u", "u", idempotency_key="k-1")
+        return {"notifier": results, "received": handle.get_result(), "runs": runs.snapshot()}
+    """,
+    {'notifier': ['notified', 'notified'],
+     'received': ['from workflow', 'keyed', None, None],
+     'runs': {'notifier': 1}},
+)
+
+# REFERENCE: "DBOS.set_event(key, value) last writer wins and is readable while the workflow runs";
+# set_event from a step is allowed too; get_all_events lists every key.
+case(
+    "events_last_writer_wins_while_running",
+    """
+    published = threading.Event()
+    release = threading.Event()
+
+    @DBOS.step()
+    def pause():
+        published.set()
+        return release.wait(timeout=10)
+
+    @DBOS.step()
+    def set_from_step():
+        DBOS.set_event("from_step", ("a", "tuple"))
+
+    @DBOS.workflow()
+    def checkout():
+        DBOS.set_event("status", "created")
+        DBOS.set_event("status", "awaiting payment")
+        DBOS.set_event("payment_id", DBOS.workflow_id)
+        DBOS.set_event("nothing", None)
+        pause()
+        set_from_step()
+        DBOS.set_event("status", "paid")
+        return "done"
+
+    def scenario():
+        with SetWorkflowID("checkout-1"):
+            handle = DBOS.start_workflow(checkout)
+        published.wait(timeout=10)
+        running = {
+            "status": DBOS.get_event("checkout-1", "status", 5),
+            "payment_id": DBOS.get_event("checkout-1", "payment_id", 5),
+            "nothing": DBOS.get_event("checkout-1", "nothing", 0.1),
+            "all": DBOS.get_all_events("checkout-1"),
+            "workflow_status": handle.get_status().status,
+        }
+        release.set()
+        handle.get_result()
+        after = DBOS.get_all_events("checkout-1")
+        after["from_step_type"] = type(after["from_step"]).__name__
+        return {"running": running, "after": after, "status": DBOS.get_event("checkout-1", "status")}
+    """,
+    {'running': {'status': 'awaiting payment',
+                 'payment_id': 'checkout-1',
+                 'nothing': None,
+                 'all': {'nothing': None, 'payment_id': 'checkout-1', 'status': 'awaiting payment'},
+                 'workflow_status': 'PENDING'},
+     'after': {'from_step': ['a', 'tuple'],
+               'nothing': None,
+               'payment_id': 'checkout-1',
+               'status': 'paid',
+               'from_step_type': 'tuple'},
+     'status': 'paid'},
+)
+
+# REFERENCE: "get_event waits up to the timeout and returns None (also for a workflow that does not
+# exist)". Measured: set_event outside a workflow or step raises; get_event waits for a value set
+# later; inside a workflow get_event's result is recorded.
+case(
+    "get_event_waits_and_times_out",
+    """
+    go = threading.Event()
+
+    @DBOS.step()
+    def wait_for_go():
+        return go.wait(timeout=10)
+
+    @DBOS.workflow()
+    def slow_publisher():
+        wait_for_go()
+        DBOS.set_event("result", 42)
+        return "published"
+
+    @DBOS.workflow()
+    def reader(target):
+        return [DBOS.get_event(target, "result", 10), DBOS.get_event(target, "missing", 0.1)]
+
+    def scenario():
+        out = {}
+        started = time.monotonic()
+        out["missing"] = DBOS.get_event("no-such-workflow", "k", timeout_seconds=0.2)
+        out["waited_at_least_timeout"] = time.monotonic() - started >= 0.2
+        out["zero_timeout"] = DBOS.get_event("no-such-workflow", "k", timeout_seconds=0)
+        with SetWorkflowID("publisher-1"):
+            publisher = DBOS.start_workflow(slow_publisher)
+        with SetWorkflowID("reader-1"):
+            reading = DBOS.start_workflow(reader, "publisher-1")
+        go.set()
+        out["reader"] = reading.get_result()
+        out["publisher"] = publisher.get_result()
+        try:
+            DBOS.set_event("k", 1)
+        except DBOSException as exc:
+            out["set_outside"] = describe_error(exc)
+        return out
+    """,
+    {'missing': None,
+     'waited_at_least_timeout': True,
+     'zero_timeout': None,
+     'reader': [42, None],
+     'publisher': 'published',
+     'set_outside': {'type': 'DBOSException',
+                     'message': 'DBOS Error: set_event() must be called from within a workflow or step'}},
+)
+
+# DBOS 2.31 streams: values in order until close_stream; a reader outside the workflow waits for
+# values while it runs; a stream without close_stream ends when its workflow ends; values written
+# after the close are not read; writes from a step go to the workflow's stream; timeout_seconds
+# bounds each wait (DBOSStreamTimeoutError); read_stream_offset; a workflow that does not exist.
+case(
+    "streams",
+    """
+    from dbos._error import DBOSStreamTimeoutError
+
+    first_read = threading.Event()
+
+    @DBOS.step()
+    def write_from_step(value):
+        DBOS.write_stream("tokens", value)
+
+    @DBOS.step()
+    def wait_for_reader():
+        return first_read.wait(timeout=10)
+
+    @DBOS.workflow()
+    def generate():
+        DBOS.write_stream("tokens", "Hello")
+        wait_for_reader()
+        write_from_step(",")
+        DBOS.write_stream("tokens", {"word": "world"})
+        DBOS.close_stream("tokens")
+        DBOS.write_stream("tokens", "after close")
+        DBOS.write_stream("open", 1)
+        return "generated"
+
+    def attempt(fn):
+        try:
+            return fn()
+        except DBOSException as exc:
+            return describe_error(exc)
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("gen-1"):
+            handle = DBOS.start_workflow(generate)
+        live = []
+        for value in DBOS.read_stream("gen-1", "tokens"):
+            live.append(value)
+            first_read.set()
+        out["live"] = live
+        out["result"] = handle.get_result()
+        out["again_from_1"] = list(DBOS.read_stream("gen-1", "tokens", offset=1))
+        out["unclosed"] = list(DBOS.read_stream("gen-1", "open"))
+        out["offset_2"] = DBOS.read_stream_offset("gen-1", "tokens", 2)
+        out["offset_past_end"] = attempt(lambda: DBOS.read_stream_offset("gen-1", "tokens", 3))
+        out["empty"] = list(DBOS.read_stream("gen-1", "nothing"))
+        out["unknown"] = attempt(lambda: list(DBOS.read_stream("no-such-workflow", "tokens")))
+        with SetWorkflowID("gate-1"):
+            gate = DBOS.start_workflow(silent_gate)
+        out["timeout"] = attempt(lambda: list(DBOS.read_stream("gate-1", "tokens", timeout_seconds=0.1)))
+        DBOS.send("gate-1", "open")
+        out["gate"] = gate.get_result()
+        try:
+            list(DBOS.read_stream("gen-1", "tokens", polling_interval_sec=0))
+        except ValueError as exc:
+            out["bad_interval"] = str(exc)
+        return out
+
+    @DBOS.workflow()
+    def silent_gate():
+        return DBOS.recv(timeout_seconds=10)
+    """,
+    {'live': ['Hello', ',', {'word': 'world'}],
+     'result': 'generated',
+     'again_from_1': [',', {'word': 'world'}],
+     'unclosed': [1],
+     'offset_2': {'word': 'world'},
+     'offset_past_end': {'type': 'DBOSStreamTimeoutError',
+                         'message': 'DBOS Error 16: No value arrived on stream tokens of workflow gen-1'},
+     'empty': [],
+     'unknown': {'type': 'DBOSNonExistentWorkflowError',
+                 'message': 'DBOS Error 5: Non-existent target workflow ID: no-such-workflow'},
+     'timeout': {'type': 'DBOSStreamTimeoutError',
+                 'message': 'DBOS Error 16: No value arrived on stream tokens of workflow gate-1 within 0.1 seconds'},
+     'gate': 'open',
+     'bad_interval': 'polling_interval_sec must be a finite number at least 0.001 seconds, got 0'},
+)
+
+# The async forms (send_async, recv_async, set_event_async, get_event_async, get_all_events_async,
+# write_stream_async, close_stream_async, read_stream_async, read_stream_offset_async) in an async
+# workflow; and DBOS's refusal of the sync forms while an event loop runs.
+case(
+    "messaging_async_forms",
+    """
+    @DBOS.workflow()
+    async def approval():
+        await DBOS.set_event_async("state", "waiting")
+        await DBOS.write_stream_async("log", "asked")
+        decision = await DBOS.recv_async("decision", timeout_seconds=10)
+        await DBOS.set_event_async("state", decision)
+        await DBOS.close_stream_async("log")
+        return decision
+
+    async def async_scenario():
+        out = {}
+        handle = await DBOS.start_workflow_async(approval)
+        wf_id = handle.workflow_id
+        out["state_before"] = await DBOS.get_event_async(wf_id, "state", 10)
+        await DBOS.send_async(wf_id, "approved", "decision")
+        out["result"] = await handle.get_result()
+        out["events"] = await DBOS.get_all_events_async(wf_id)
+        out["log"] = [v async for v in DBOS.read_stream_async(wf_id, "log")]
+        out["log_0"] = await DBOS.read_stream_offset_async(wf_id, "log", 0)
+        try:
+            DBOS.send(wf_id, "sync in a loop")
+        except RuntimeError as exc:
+            out["sync_send_in_loop"] = str(exc)
+        try:
+            DBOS.get_event(wf_id, "state", 0)
+        except RuntimeError as exc:
+            out["sync_get_event_in_loop"] = str(exc)
+        return out
+
+    def scenario():
+        return asyncio.run(async_scenario())
+    """,
+    {'state_before': 'waiting',
+     'result': 'approved',
+     'events': {'state': 'approved'},
+     'log': ['asked'],
+     'log_0': 'asked',
+     'sync_send_in_loop': 'send() was called while an event loop is running. Use await send_async(...) instead.',
+     'sync_get_event_in_loop': 'get_event() was called while an event loop is running. '
+                               'Use await get_event_async(...) instead.'},
+)
+
+# DBOS.send_bulk and SendMessage: one operation in a workflow; every destination must exist (the
+# error names all of them and nothing is sent); duplicate idempotency keys are refused.
+case(
+    "send_bulk",
+    """
+    from dbos import SendMessage
+
+    @DBOS.workflow()
+    def box():
+        return [DBOS.recv("t", 5), DBOS.recv("t", 5), DBOS.recv(None, 5), DBOS.recv("t", 0.1)]
+
+    @DBOS.workflow()
+    def fan_out(target):
+        DBOS.send_bulk([SendMessage(target, "one", "t"), SendMessage(target, "none-topic")])
+        handle = DBOS.start_workflow(box_child)
+        return handle.workflow_id.removeprefix(DBOS.workflow_id)
+
+    @DBOS.workflow()
+    def box_child():
+        return "child"
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("box-1"):
+            handle = DBOS.start_workflow(box)
+        out["fan_out_child"] = fan_out("box-1")
+        try:
+            DBOS.send_bulk([SendMessage("box-1", "x", "t"), SendMessage("zz-missing", "y")])
+        except DBOSNonExistentWorkflowError as exc:
+            out["missing"] = describe_error(exc)
+        try:
+            DBOS.send_bulk([SendMessage("box-1", "x", "t", "k"), SendMessage("box-1", "y", "t", "k")])
+        except DBOSException as exc:
+            out["duplicate_keys"] = describe_error(exc)
+        DBOS.send_bulk([SendMessage("box-1", "two", "t", idempotency_key="k2")])
+        out["received"] = handle.get_result()
+        return out
+    """,
+    {'fan_out_child': '-2',
+     'missing': {'type': 'DBOSNonExistentWorkflowError',
+                 'message': 'DBOS Error 5: Non-existent `send` destination workflow ID: box-1, zz-missing'},
+     'duplicate_keys': {'type': 'DBOSException',
+                        'message': 'DBOS Error: send_bulk received duplicate idempotency keys: k'},
+     'received': ['one', 'two', 'none-topic', None]},
+)
+
+# DBOSClient for code outside the workflows: send, get_event, retrieve_workflow, read_stream.
+case(
+    "dbos_client",
+    """
+    from dbos import DBOSClient
+
+    @DBOS.workflow()
+    def order():
+        DBOS.set_event("order_status", "awaiting payment")
+        DBOS.write_stream("progress", "started")
+        payment = DBOS.recv("payment", timeout_seconds=10)
+        DBOS.close_stream("progress")
+        return f"order {payment}"
+
+    def scenario():
+        client = DBOSClient(system_database_url=os.environ["D2R_DB_URL"])
+        out = {}
+        with SetWorkflowID("order-1"):
+            DBOS.start_workflow(order)
+        out["event"] = client.get_event("order-1", "order_status", 10)
+        out["missing_event"] = client.get_event("order-1", "nope", 0.1)
+        client.send("order-1", "paid", "payment")
+        handle = client.retrieve_workflow("order-1")
+        out["result"] = handle.get_result()
+        out["status"] = handle.get_status().status
+        out["progress"] = list(client.read_stream("order-1", "progress"))
+        try:
+            client.retrieve_workflow("no-such-order")
+        except DBOSNonExistentWorkflowError as exc:
+            out["unknown"] = describe_error(exc)
+        try:
+            client.send("no-such-order", "x")
+        except DBOSNonExistentWorkflowError as exc:
+            out["unknown_send"] = describe_error(exc)
+        client.destroy()
+        return out
+    """,
+    {'event': 'awaiting payment',
+     'missing_event': None,
+     'result': 'order paid',
+     'status': 'SUCCESS',
+     'progress': ['started'],
+     'unknown': {'type': 'DBOSNonExistentWorkflowError',
+                 'message': 'DBOS Error 5: Non-existent target workflow ID: no-such-order'},
+     'unknown_send': {'type': 'DBOSNonExistentWorkflowError',
+                      'message': 'DBOS Error 5: Non-existent `send` destination workflow ID: no-such-order'}},
+)
+
 
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
