@@ -91,7 +91,10 @@ def migrate_source(source: str, path: str = "<string>", options: Options = Optio
         return FileResult(path, error=f"cannot parse: {str(exc).splitlines()[0]} (line {exc.raw_line})")
     context = CodemodContext(filename=path)
     try:
-        out = Migrate(context, options.target, options.select or None, options.ignore).transform_module(module).code
+        # transform_module_impl, not transform_module: no rule reads metadata, and the metadata wrapper
+        # would deep-copy the tree first
+        codemod = Migrate(context, options.target, options.select or None, options.ignore)
+        out = codemod.transform_module_impl(module).code
     except RecursionError:
         return FileResult(path, error="too deeply nested for the codemod")
     except Exception as exc:  # a rule bug must not stop the other files

@@ -2,7 +2,8 @@
 
 It is an ordinary libcst ``Codemod``, so the engine runs it per file and the rule tests run it through
 ``CodemodTest.assertCodemod``. Rules are run through ``transform_module_impl`` (no per-rule metadata wrapper,
-which would deep-copy the tree each time); ``AddImportsVisitor`` and ``RemoveImportsVisitor`` run once at the end.
+which would deep-copy the tree each time), each only on files whose text can need it; imports are fixed
+once at the end (``codemod.imports``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections.abc import Iterable
 
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor
 
 from codemod.analysis import SCRATCH_KEY, analyse
+from codemod.imports import TopLevelAddImports, remove_unused_dbos_imports
 from codemod.leftovers import MarkLeftovers
 from codemod.rules import RULES, Target
-from codemod.rules.d2r101_imports import NativeImports, ShimImports
+from codemod.rules.d2r101_imports import ShimImports
 from codemod.transform import APPLIED_KEY, ENABLED_KEY
 
 # Order matters: SetWorkflowID blocks and start_workflow are rewritten before plain workflow calls (so an id
@@ -73,15 +75,14 @@ class Migrate(Codemod):
             if "D2R101" in self.enabled:
                 tree = ShimImports(self.context).transform_module_impl(tree)
             return tree
+        source = tree.code
         for code in NATIVE_ORDER:
             transformer = RULES[code].transformer
-            if code in self.enabled and transformer is not None:
+            if code in self.enabled and transformer is not None and transformer.should_run(facts, source):  # type: ignore[attr-defined]
                 tree = transformer(self.context).transform_module_impl(tree)  # type: ignore[attr-defined]
         tree = MarkLeftovers(self.context).transform_module_impl(tree)
-        if "D2R101" in self.enabled:
-            tree = NativeImports(self.context).transform_module_impl(tree)
         if scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            tree = AddImportsVisitor(self.context).transform_module(tree)
-        if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-            tree = RemoveImportsVisitor(self.context).transform_module(tree)
+            tree = TopLevelAddImports(self.context).transform_module_impl(tree)
+        if "D2R101" in self.enabled:
+            tree = remove_unused_dbos_imports(tree)
         return tree

@@ -35,10 +35,49 @@ class Frame:
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
+# exact node type -> what the base tracks for it
+_KIND: dict[type, str] = {
+    cst.SimpleStatementLine: "stmt",
+    cst.If: "stmt", cst.For: "stmt", cst.While: "stmt", cst.Try: "stmt", cst.TryStar: "stmt", cst.Match: "stmt",
+    cst.FunctionDef: "def",
+    cst.ClassDef: "class",
+    cst.With: "with",
+    cst.Lambda: "lambda",
+    cst.GeneratorExp: "genexp",
+    cst.Attribute: "value",
+    cst.Subscript: "value",
+    cst.Call: "call",
+}
+_COMPOUND = {
+    v for v in vars(cst).values()
+    if isinstance(v, type) and issubclass(v, cst.BaseCompoundStatement) and v is not cst.BaseCompoundStatement
+}
+assert _COMPOUND <= set(_KIND), f"compound statement types missing from _KIND: {_COMPOUND - set(_KIND)}"
+
+_METHODS: dict[tuple[type, str, type], object] = {}
+
+
+def _method(cls: type, prefix: str, node_type: type):  # type: ignore[no-untyped-def]
+    """``cls.visit_X`` / ``cls.leave_X`` for node type X (a plain function), or None; cached per class."""
+    key = (cls, prefix, node_type)
+    try:
+        return _METHODS[key]
+    except KeyError:
+        fn = getattr(cls, prefix + node_type.__name__, None)
+        _METHODS[key] = fn
+        return fn
+
 
 class RuleTransformer(VisitorBasedCodemodCommand):
     CODE: ClassVar[str] = ""
     DESCRIPTION: ClassVar[str] = ""
+    # The rule runs only on source containing one of these strings (empty: always). A pass costs about a
+    # parse, so skipping rules a file cannot need is most of the engine's speed on real code.
+    TRIGGERS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def should_run(cls, facts: Facts, source: str) -> bool:
+        return not cls.TRIGGERS or any(t in source for t in cls.TRIGGERS)
 
     def __init__(self, context: CodemodContext) -> None:
         # Skip MatcherDecoratableTransformer.__init__: it introspects every method for matcher decorators
@@ -109,49 +148,64 @@ class RuleTransformer(VisitorBasedCodemodCommand):
 
     # ── frames and statements ─────────────────────────────────────────────
 
+    # Dispatch by exact node type through per-class caches: ``isinstance`` against libcst's abstract base
+    # classes and CSTTransformer's ``getattr(self, f"visit_{name}")`` per node were most of a pass's cost.
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, _STATEMENTS):
-            self._pending.append([])
-        elif isinstance(node, (cst.Attribute, cst.Subscript)):
-            self._primary.add(id(node.value))
-        elif isinstance(node, cst.Call):
-            self._primary.add(id(node.func))
-        elif isinstance(node, cst.With) and any(
-            isinstance(i.item, cst.Call) and self.facts.resolve(i.item.func) == "SetWorkflowID" for i in node.items
-        ):
-            self._set_id_depth += 1
-        if isinstance(node, cst.FunctionDef):
-            self._frames.append(
-                Frame("function", node.name.value, node.asynchronous is not None, not self._frames)
-            )
-        elif isinstance(node, cst.Lambda):
-            self._frames.append(Frame("lambda"))
-        elif isinstance(node, cst.GeneratorExp):
-            self._frames.append(Frame("genexp"))
-        elif isinstance(node, cst.ClassDef):
-            self._frames.append(Frame("class", node.name.value))
-        return cst.CSTTransformer.on_visit(self, node)
+        t = type(node)
+        kind = _KIND.get(t)
+        if kind is not None:
+            if kind == "stmt":
+                self._pending.append([])
+            elif kind == "value":
+                self._primary.add(id(node.value))  # type: ignore[attr-defined]
+            elif kind == "call":
+                self._primary.add(id(node.func))  # type: ignore[attr-defined]
+            elif kind == "def":
+                self._pending.append([])
+                self._frames.append(
+                    Frame("function", node.name.value, node.asynchronous is not None, not self._frames)  # type: ignore[attr-defined]
+                )
+            elif kind == "class":
+                self._pending.append([])
+                self._frames.append(Frame("class", node.name.value))  # type: ignore[attr-defined]
+            elif kind == "lambda":
+                self._frames.append(Frame("lambda"))
+            elif kind == "genexp":
+                self._frames.append(Frame("genexp"))
+            elif kind == "with":
+                self._pending.append([])
+                if self._sets_workflow_id(node):  # type: ignore[arg-type]
+                    self._set_id_depth += 1
+        fn = _method(type(self), "visit_", t)
+        return fn is None or fn(self, node) is not False
 
-    # The matcher-decorator machinery of ContextAwareTransformer costs ~4x per node; no rule uses
-    # matcher decorators, so dispatch straight through CSTTransformer.
+    def _sets_workflow_id(self, node: cst.With) -> bool:
+        return any(
+            isinstance(i.item, cst.Call) and self.facts.resolve(i.item.func) == "SetWorkflowID" for i in node.items
+        )
+
+    # The matcher-decorator machinery of ContextAwareTransformer costs ~4x per node, and no rule uses
+    # per-attribute hooks: skip both.
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        cst.CSTTransformer.on_visit_attribute(self, node, attribute)
+        pass
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        cst.CSTTransformer.on_leave_attribute(self, original_node, attribute)
+        pass
 
     def on_leave(
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
-        result = cst.CSTTransformer.on_leave(self, original_node, updated_node)
-        if isinstance(original_node, (cst.FunctionDef, cst.Lambda, cst.GeneratorExp, cst.ClassDef)):
+        t = type(original_node)
+        fn = _method(type(self), "leave_", t)
+        result = updated_node if fn is None else fn(self, original_node, updated_node)
+        kind = _KIND.get(t)
+        if kind is None or kind in ("value", "call"):
+            return result
+        if kind in ("def", "class", "lambda", "genexp"):
             self._frames.pop()
-        if isinstance(original_node, cst.With) and any(
-            isinstance(i.item, cst.Call) and self.facts.resolve(i.item.func) == "SetWorkflowID"
-            for i in original_node.items
-        ):
+        if kind == "with" and self._sets_workflow_id(original_node):  # type: ignore[arg-type]
             self._set_id_depth -= 1
-        if isinstance(original_node, _STATEMENTS):
+        if kind in ("stmt", "def", "class", "with"):
             todos = self._pending.pop()
             if todos:
                 result = self._attach(result, todos)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.codemod.visitors import RemoveImportsVisitor
 
 from codemod import build
-from codemod.analysis import ERROR_MODULES, dotted
+from codemod.analysis import dotted
 from codemod.rules.base import Example, Rule, Target
 from codemod.transform import RuleTransformer
 
@@ -46,28 +45,6 @@ class ShimImports(RuleTransformer):
             else:
                 names.append(alias)
         return updated_node.with_changes(names=names)
-
-
-class NativeImports(RuleTransformer):
-    """Schedule every DBOS import for removal; ``RemoveImportsVisitor`` keeps the ones still referenced."""
-
-    CODE = "D2R101"
-    DESCRIPTION = "Remove DBOS imports that no longer have uses."
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        mod = dotted(node.module) if node.module and not node.relative else None
-        if (mod == "dbos" or mod in ERROR_MODULES) and not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
-                RemoveImportsVisitor.remove_unused_import(self.context, mod, dotted(alias.name), asname)
-        return False
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        for alias in node.names:
-            if dotted(alias.name) == "dbos":
-                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
-                RemoveImportsVisitor.remove_unused_import(self.context, "dbos", None, asname)
-        return False
 
 
 RULE = Rule(

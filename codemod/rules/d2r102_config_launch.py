@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from codemod import build
-from codemod.analysis import facts_for
+from codemod.analysis import Facts, facts_for
 from codemod.rules.base import Example, Rule
 from codemod.todo import todo_comment
 from codemod.transform import INSTANCE, RuleTransformer, insert_after_imports, with_comments
@@ -34,7 +34,12 @@ def instance_statement() -> cst.SimpleStatementLine:
 
 class ConfigLaunch(RuleTransformer):
     CODE = "D2R102"
+    TRIGGERS = ("launch", "destroy", "DBOSConfig")
     DESCRIPTION = "Turn DBOS(config=...) and DBOS.launch() into a local Resonate instance."
+
+    @classmethod
+    def should_run(cls, facts: Facts, source: str) -> bool:
+        return facts.constructs_dbos or super().should_run(facts, source)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._created = False

@@ -24,6 +24,7 @@ def add_ctx_param(node: cst.FunctionDef) -> cst.FunctionDef:
 
 class WorkflowDecorator(RuleTransformer):
     CODE = "D2R103"
+    TRIGGERS = ("workflow",)
     DESCRIPTION = "Turn @DBOS.workflow() functions into registered async def f(ctx: Context, ...)."
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:

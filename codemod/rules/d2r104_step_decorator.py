@@ -54,6 +54,7 @@ def retry_policy(retry: StepRetry) -> tuple[cst.BaseExpression | None, str | Non
 
 class StepDecorator(RuleTransformer):
     CODE = "D2R104"
+    TRIGGERS = ("step",)
     DESCRIPTION = "Turn @DBOS.step() functions into plain functions run with await ctx.run(step, ...)."
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:

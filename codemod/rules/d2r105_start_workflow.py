@@ -27,6 +27,7 @@ def assigned_name(stmt: cst.SimpleStatementLine) -> str | None:
 
 class StartWorkflow(RuleTransformer):
     CODE = "D2R105"
+    TRIGGERS = ("start_workflow", "retrieve_workflow")
     DESCRIPTION = "Turn DBOS.start_workflow into ctx.run futures (in workflows) or resonate.run (elsewhere)."
 
     def _scope(self) -> str:

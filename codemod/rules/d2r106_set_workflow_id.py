@@ -47,6 +47,7 @@ class _Rewrite(cst.CSTTransformer):
 
 class SetWorkflowId(RuleTransformer):
     CODE = "D2R106"
+    TRIGGERS = ("SetWorkflowID",)
     DESCRIPTION = "Turn with SetWorkflowID(id): blocks into the id argument of resonate.run."
 
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:

@@ -11,6 +11,7 @@ from codemod.transform import RuleTransformer
 
 class Sleep(RuleTransformer):
     CODE = "D2R107"
+    TRIGGERS = ("sleep",)
     DESCRIPTION = "Turn DBOS.sleep(s) into await ctx.sleep(timedelta(seconds=s))."
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:

@@ -19,6 +19,7 @@ def logger_statement() -> cst.SimpleStatementLine:
 
 class Logger(RuleTransformer):
     CODE = "D2R108"
+    TRIGGERS = ("logger",)
     DESCRIPTION = "Replace DBOS.logger with a module-level logging logger."
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:

@@ -11,6 +11,7 @@ from codemod.transform import RuleTransformer
 
 class WorkflowId(RuleTransformer):
     CODE = "D2R109"
+    TRIGGERS = ("workflow_id", "step_id", "step_status")
     DESCRIPTION = "Replace DBOS.workflow_id with ctx.info.id."
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:

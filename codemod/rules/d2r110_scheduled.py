@@ -16,6 +16,7 @@ REASON = (
 
 class Scheduled(RuleTransformer):
     CODE = "D2R110"
+    TRIGGERS = ("scheduled",)
     DESCRIPTION = "Mark @DBOS.scheduled workflows with what their Resonate schedule needs."
 
     def visit_Decorator(self, node: cst.Decorator) -> None:

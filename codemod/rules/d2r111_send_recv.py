@@ -19,6 +19,7 @@ SEND = (
 
 class SendRecv(ApiMarker):
     CODE = "D2R111"
+    TRIGGERS = ("send", "recv", "SendMessage")
     DESCRIPTION = "Mark DBOS.send/recv with how to express them as durable promises."
     REASONS = {
         "DBOS.recv": RECV,

@@ -20,6 +20,7 @@ GET = (
 
 class Events(ApiMarker):
     CODE = "D2R112"
+    TRIGGERS = ("event",)
     DESCRIPTION = "Mark DBOS events with how to express them as durable promises."
     REASONS = {
         "DBOS.set_event": SET,

@@ -170,3 +170,9 @@ def test_excludes(tmp_path: Path) -> None:
 
 def test_result_type() -> None:
     assert FileResult("x").changed is False
+
+
+def test_comments_above_a_removed_import_are_kept() -> None:
+    src = "# keep me\nfrom dbos import DBOS\nimport os\n\nx = DBOS.logger\n"
+    r = migrate_source(src, "x.py")
+    assert r.after is not None and r.after.startswith("# keep me\n") and "dbos" not in r.after
