@@ -5,65 +5,64 @@
 
 Both forms work: the module forwards every attribute it does not define to the ``DBOS`` class and
 is itself callable, so ``DBOS(config=...)`` works on the module too.
+
+Names load on first use, so tools that only need ``shim.cron`` or ``shim.store`` do not pay for
+starting Resonate's SDK.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from typing import Any
 
-from shim import errors
-from shim._classes import DBOSConfiguredInstance
-from shim._client import DBOSClient, SendMessage
-from shim._config import DBOSConfig
-from shim._context import SetWorkflowID
-from shim._dbos import DBOS, StepStatus
-from shim._handles import WorkflowHandle, WorkflowHandleAsync
-from shim._status import WorkflowStatus, WorkflowStatusString
-from shim.errors import (
-    DBOSAwaitedWorkflowCancelledError,
-    DBOSConflictingWorkflowError,
-    DBOSException,
-    DBOSMaxStepRetriesExceeded,
-    DBOSNonExistentWorkflowError,
-    ShimUnsupportedError,
-)
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    "DBOS": "shim._dbos",
+    "StepStatus": "shim._dbos",
+    "DBOSConfig": "shim._config",
+    "DBOSConfiguredInstance": "shim._classes",
+    "DBOSClient": "shim._client",
+    "SendMessage": "shim._client",
+    "SetWorkflowID": "shim._context",
+    "WorkflowHandle": "shim._handles",
+    "WorkflowHandleAsync": "shim._handles",
+    "WorkflowStatus": "shim._status",
+    "WorkflowStatusString": "shim._status",
+    "DBOSAwaitedWorkflowCancelledError": "shim.errors",
+    "DBOSConflictingWorkflowError": "shim.errors",
+    "DBOSException": "shim.errors",
+    "DBOSMaxStepRetriesExceeded": "shim.errors",
+    "DBOSNonExistentWorkflowError": "shim.errors",
+    "ShimUnsupportedError": "shim.errors",
+}
+# ``from dbos import error`` has a counterpart
+_MODULES: dict[str, str] = {"errors": "shim.errors", "error": "shim.errors"}
 
-error = errors  # ``from dbos import error`` has a counterpart
-
-__all__ = [
-    "DBOS",
-    "DBOSAwaitedWorkflowCancelledError",
-    "DBOSClient",
-    "DBOSConfig",
-    "DBOSConfiguredInstance",
-    "DBOSConflictingWorkflowError",
-    "DBOSException",
-    "DBOSMaxStepRetriesExceeded",
-    "DBOSNonExistentWorkflowError",
-    "SendMessage",
-    "SetWorkflowID",
-    "ShimUnsupportedError",
-    "StepStatus",
-    "WorkflowHandle",
-    "WorkflowHandleAsync",
-    "WorkflowStatus",
-    "WorkflowStatusString",
-    "error",
-    "errors",
-]
+__all__ = sorted([*_EXPORTS, *_MODULES])
 
 
 def __getattr__(name: str) -> Any:
-    if name.startswith("__"):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    elif name.startswith("__"):
         raise AttributeError(name)
-    return getattr(DBOS, name)
+    else:
+        return getattr(__getattr__("DBOS"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 class _CallableModule(types.ModuleType):
-    def __call__(self, *args: Any, **kwargs: Any) -> DBOS:
-        return DBOS(*args, **kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return __getattr__("DBOS")(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule

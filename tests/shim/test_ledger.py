@@ -16,7 +16,7 @@ def _defined(api: DbosApi) -> bool:
     if api.name.startswith("DBOS."):
         attribute = api.name.removeprefix("DBOS.")
         return any(attribute in vars(klass) for klass in DBOS.__mro__)
-    return api.name in vars(shim)
+    return api.name in shim.__all__
 
 
 @pytest.mark.parametrize("api", [a for a in APIS if a.shim in SUPPORTED], ids=lambda a: a.name)
