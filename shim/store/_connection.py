@@ -13,7 +13,9 @@ import msgspec
 from resonate.connections.local import (
     LocalConnection,
     OutgoingMessage,
+    _get,
     _str,
+    extract_action_data,
     unwrap_request_envelope,
     wrap_response_envelope,
 )
@@ -236,6 +238,7 @@ class DurableLocalConnection(LocalConnection):
         if kind in _READS or (
             kind == "promise.get" and not state.would_auto_timeout(now, _str(flat, "id"))
         ):
+            self._flush()  # answer only from durable state
             resp = state.apply(now, flat)
         else:
             try:
@@ -243,7 +246,7 @@ class DurableLocalConnection(LocalConnection):
             except Exception:
                 self._record(now, OP_APPLY | OP_RAISED, req.encode())
                 raise
-            self._record(now, OP_APPLY, req.encode())
+            self._record(now, OP_APPLY, req.encode(), commit=not _deferrable(kind, flat))
         outgoing = state.outgoing
         state.outgoing = []
         resp_str = msgspec.json.encode(wrap_response_envelope(resp)).decode("utf-8")
@@ -343,15 +346,24 @@ class DurableLocalConnection(LocalConnection):
 
     # -- journal -------------------------------------------------------------
 
-    def _record(self, at: int, op: int, body: bytes) -> None:
+    def _record(self, at: int, op: int, body: bytes, *, commit: bool = True) -> None:
         journal = self._journal
         if journal is None:
             return
         try:
-            journal.append(at, op, body)
+            journal.append(at, op, body, commit=commit)
         except Exception as exc:
             raise self._fail(f"journal write failed: {exc}") from exc
         self._tail_entries += 1
+
+    def _flush(self) -> None:
+        journal = self._journal
+        if journal is None or not journal.pending:
+            return
+        try:
+            journal.flush()
+        except Exception as exc:
+            raise self._fail(f"journal write failed: {exc}") from exc
 
     def _fail(self, reason: str) -> StoreUnavailableError:
         err = StoreUnavailableError(self.path or ":memory:", reason)
@@ -427,6 +439,26 @@ class DurableLocalConnection(LocalConnection):
             self.state.apply(now, req)
             self.state.outgoing.clear()
             self._record(now, OP_APPLY, msgspec.json.encode(req))
+
+
+def _deferrable(kind: str, flat: Any) -> bool:
+    """Whether this request's entry may wait for the next commit.
+
+    Only the fenced creation of a ``ctx.run`` child (a local-scope promise).
+    Its answer lets the SDK start the step; if the process dies before the
+    next commit, the entry is lost and the replayed workflow creates the child
+    again and re-runs the step -- the step that was in flight, which a crash
+    re-runs anyway. Everything observable past the step (its settle, a
+    suspend, a fulfill, a read, a tick) commits first, and a commit covers
+    every entry before it. This halves the commits of a sequential workflow.
+    """
+    if kind != "task.fence":
+        return False
+    action = _get(flat, "action")
+    if _get(action, "kind") != "promise.create":
+        return False
+    tags = _get(extract_action_data(action), "tags")
+    return isinstance(tags, dict) and tags.get("resonate:scope") == "local"
 
 
 def _execute_id(message: OutgoingMessage) -> str | None:

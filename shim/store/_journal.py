@@ -95,6 +95,7 @@ class Journal:
         #: Last journal sequence number written (or covered by the snapshot).
         self.seq = seq
         self._closed = False
+        self._pending = False
 
     # -- opening -------------------------------------------------------------
 
@@ -209,14 +210,44 @@ class Journal:
 
     # -- writing -------------------------------------------------------------
 
-    def append(self, at: int, op: int, body: bytes) -> None:
-        """Durably append one entry (its own transaction). Raises ``sqlite3.Error``."""
+    def append(self, at: int, op: int, body: bytes, *, commit: bool = True) -> None:
+        """Append one entry; with ``commit``, make it and every entry before it durable.
+
+        Without ``commit`` the entry waits in an open transaction for the next
+        committing append (or :meth:`flush`): a crash loses it, and only it and
+        the other uncommitted entries after the last commit. Raises
+        ``sqlite3.Error``.
+        """
         seq = self.seq + 1
-        self._db.execute(_INSERT, (seq, at, op, body, entry_crc(seq, at, op, body)))
+        row = (seq, at, op, body, entry_crc(seq, at, op, body))
+        db = self._db
+        if self._pending:
+            db.execute(_INSERT, row)
+            if commit:
+                db.execute("COMMIT")
+                self._pending = False
+        elif commit:
+            db.execute(_INSERT, row)  # autocommit: its own transaction
+        else:
+            db.execute("BEGIN IMMEDIATE")
+            self._pending = True
+            db.execute(_INSERT, row)
         self.seq = seq
+
+    def flush(self) -> None:
+        """Commit entries appended without ``commit``. Raises ``sqlite3.Error``."""
+        if self._pending:
+            self._db.execute("COMMIT")
+            self._pending = False
+
+    @property
+    def pending(self) -> bool:
+        """Whether appended entries are waiting for a commit."""
+        return self._pending
 
     def write_snapshot(self, data: bytes, sdk_version: str) -> None:
         """Store ``data`` as the state as of the last entry; drop the entries it covers."""
+        self.flush()
         seq = self.seq
         db = self._db
         db.execute("BEGIN IMMEDIATE")
@@ -239,6 +270,7 @@ class Journal:
         self._closed = True
         try:
             with contextlib.suppress(sqlite3.Error):
+                self.flush()
                 self._db.execute("DELETE FROM store_meta WHERE key = 'owner'")
             self._db.close()
         finally:

@@ -1,7 +1,7 @@
 """Child process for the crash tests: native resonate-sdk 0.8 workflows on a durable store.
 
     python crash_child.py STORE RECORD RESULT SCENARIO ID N [--block-at K]
-                          [--sleep SECONDS] [--resolve PROMISE_ID VALUE]
+                          [--sleep SECONDS] [--resolve PROMISE_ID VALUE] [--attach]
 
 Every step appends ``step <i> <pid> <time>`` to RECORD (one ``O_APPEND`` write
 per line, so the parent can poll it while this process runs and after it is
@@ -120,6 +120,7 @@ async def run_workflow(
     block_at: int = -1,
     sleep: float = 1.0,
     resolve: tuple[str, Any] | None = None,
+    attach: bool = False,
 ) -> Any:
     global _record_path, _block_at
     _record_path = record
@@ -129,7 +130,12 @@ async def run_workflow(
     for fn in WORKFLOWS.values():
         r.register(fn)
     args: tuple[Any, ...] = (n, sleep) if scenario == "sleep" else (n,)
-    handle = r.run(wf_id, WORKFLOWS[scenario], *args)
+    if attach:
+        # Only look the workflow up: it resumes because the store re-delivers
+        # its task when the connection starts (like DBOS's recovery on launch).
+        handle: Any = await r.get(wf_id)
+    else:
+        handle = r.run(wf_id, WORKFLOWS[scenario], *args)
     if resolve is not None:
         await _resolve_eventually(r, *resolve)
     try:
@@ -150,6 +156,7 @@ def main() -> None:
     ap.add_argument("--block-at", type=int, default=-1)
     ap.add_argument("--sleep", type=float, default=1.0)
     ap.add_argument("--resolve", nargs=2, metavar=("PROMISE_ID", "VALUE"))
+    ap.add_argument("--attach", action="store_true", help="r.get(ID) instead of r.run(ID, ...)")
     a = ap.parse_args()
     resolve = (a.resolve[0], a.resolve[1]) if a.resolve else None
     result = asyncio.run(
@@ -162,6 +169,7 @@ def main() -> None:
             block_at=a.block_at,
             sleep=a.sleep,
             resolve=resolve,
+            attach=a.attach,
         )
     )
     tmp = a.result + ".tmp"

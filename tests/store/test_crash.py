@@ -114,7 +114,9 @@ def test_kill_at_full_speed_runs_each_completed_step_once(tmp_path: Path) -> Non
     assert len(before) >= len(first)
     last = int(before[-1][1])
 
-    result = _finish(tmp_path, "steps", "wf", str(n))
+    # No r.run() this time: the restarted process only looks the workflow up,
+    # and the store re-delivers it on start.
+    result = _finish(tmp_path, "steps", "wf", str(n), "--attach")
 
     counts = _step_counts(_lines(record))
     assert set(counts) == set(range(n))

@@ -327,3 +327,36 @@ def _count(path: Path, table: str) -> int:
         return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     finally:
         db.close()
+
+
+def test_one_commit_per_sequential_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step's create waits for its settle's commit: one durable write per step."""
+    from shim.store._journal import Journal
+
+    commits = deferred = 0
+    append = Journal.append
+
+    def counting(self: Journal, at: int, op: int, body: bytes, *, commit: bool = True) -> None:
+        nonlocal commits, deferred
+        if commit:
+            commits += 1
+        else:
+            deferred += 1
+        append(self, at, op, body, commit=commit)
+
+    monkeypatch.setattr(Journal, "append", counting)
+    conn = open_store(tmp_path / "store.db")
+
+    async def go() -> int:
+        r = resonate_on(conn)
+        try:
+            return await r.run("one-commit", steps, 200).result()
+        finally:
+            await r.stop()
+
+    try:
+        assert asyncio.run(go()) == sum(i * i for i in range(200))
+    finally:
+        conn.close()
+    assert deferred == 200
+    assert commits < 200 + 10  # the settles, plus a handful per workflow
