@@ -14,6 +14,26 @@ REASON = (
 )
 
 
+def cron_verdict(expression: str) -> tuple[str, str]:
+    """(code, reason) for a DBOS cron literal, from the shim's converter (imported only when needed)."""
+    try:
+        from shim import cron
+    except ImportError:  # the converter is optional for the codemod
+        return "D2R110", REASON
+    try:
+        conversion = cron.to_resonate(expression)
+    except cron.CronError as exc:
+        return "D2R208", f"DBOS would reject the cron {expression!r}: {exc}"
+    if isinstance(conversion, cron.NotExpressible):
+        return "D2R208", f"the cron {expression!r} has no 5-field Resonate form: {conversion.reason}"
+    if isinstance(conversion, cron.ExactWithOffset):
+        return "D2R110", (
+            f"{REASON}. Resonate cron: {conversion.cron!r}; DBOS fired {conversion.offset_seconds} s after "
+            "each of its ticks (its seconds field), Resonate fires on the minute"
+        )
+    return "D2R110", f"{REASON}. Resonate cron: {conversion.cron!r} (fires at the same times)"
+
+
 class Scheduled(RuleTransformer):
     CODE = "D2R110"
     TRIGGERS = ("scheduled",)
@@ -21,8 +41,12 @@ class Scheduled(RuleTransformer):
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
         expr = node.decorator.func if isinstance(node.decorator, cst.Call) else node.decorator
-        if self.facts.resolve(expr) == "DBOS.scheduled":
-            self.todo(self.CODE, REASON)
+        if self.facts.resolve(expr) != "DBOS.scheduled":
+            return
+        args = node.decorator.args if isinstance(node.decorator, cst.Call) else ()
+        literal = args[0].value.evaluated_value if args and isinstance(args[0].value, cst.SimpleString) else None
+        code, reason = cron_verdict(literal) if isinstance(literal, str) else ("D2R110", REASON)
+        self.todo(code, reason)
 
 
 RULE = Rule(
@@ -32,16 +56,19 @@ RULE = Rule(
     explanation=(
         "DBOS runs a decorated workflow on a cron (5 fields, or 6 with seconds first) and passes it the scheduled "
         "and actual fire times. Resonate schedules are created at run time with `resonate.schedules.create(...)` "
-        "and accept 5-field cron; the server fires a promise (in local mode schedules never fire). Until the cron "
-        "converter can prove an expression equivalent, the decorator is kept with a TODO giving the steps; the "
-        "schedule management APIs (`create_schedule`, `apply_schedules`, ...) get a TODO too."
+        "and accept 5-field cron; the server fires a promise (in local mode schedules never fire). The schedule "
+        "is created at run time, so the decorator is kept with a TODO giving the steps and, for a literal "
+        "expression, the 5-field cron `shim.cron` proves equivalent (with the seconds offset DBOS had, if any). "
+        "An expression with no 5-field form (every second, several seconds values, ...) gets D2R208 instead. "
+        "The schedule management APIs (`create_schedule`, `apply_schedules`, ...) get a TODO too."
     ),
     examples=(
         Example(
+            title="A 6-field DBOS cron with a seconds offset",
             before='''
             from dbos import DBOS
 
-            @DBOS.scheduled("0 * * * *")
+            @DBOS.scheduled("30 0 * * * *")
             @DBOS.workflow()
             def hourly(scheduled_time, actual_time) -> None:
                 pass
@@ -51,10 +78,32 @@ RULE = Rule(
             from resonate.context import Context
 
             # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
-            # TODO(dbos2resonate): D2R110 Resonate schedules are created at run time, not by a decorator: after resonate.start() call `await resonate.schedules.create(id, cron, promise_id, ...)` with a 5-field cron (DBOS allows a leading seconds field); the workflow no longer receives (scheduled_time, actual_time). See docs/rules/D2R110.md
-            @DBOS.scheduled("0 * * * *")
+            # TODO(dbos2resonate): D2R110 Resonate schedules are created at run time, not by a decorator: after resonate.start() call `await resonate.schedules.create(id, cron, promise_id, ...)` with a 5-field cron (DBOS allows a leading seconds field); the workflow no longer receives (scheduled_time, actual_time). Resonate cron: '0 * * * *'; DBOS fired 30 s after each of its ticks (its seconds field), Resonate fires on the minute. See docs/rules/D2R110.md
+            @DBOS.scheduled("30 0 * * * *")
             @resonate.register
             async def hourly(ctx: Context, scheduled_time, actual_time) -> None:
+                pass
+            ''',
+        ),
+        Example(
+            title="Every second: no 5-field form (D2R208)",
+            before='''
+            from dbos import DBOS
+
+            @DBOS.scheduled("* * * * * *")
+            @DBOS.workflow()
+            def tick(scheduled_time, actual_time) -> None:
+                pass
+            ''',
+            after='''
+            from dbos import DBOS
+            from resonate.context import Context
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            # TODO(dbos2resonate): D2R208 the cron '* * * * * *' has no 5-field Resonate form: fires 60 times a minute (every second); a 5-field cron fires at most once a minute. See docs/rules/D2R208.md
+            @DBOS.scheduled("* * * * * *")
+            @resonate.register
+            async def tick(ctx: Context, scheduled_time, actual_time) -> None:
                 pass
             ''',
         ),
