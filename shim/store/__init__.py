@@ -18,6 +18,7 @@ This package imports nothing from the rest of ``shim``.
 """
 
 from shim.store._connection import (
+    DEFAULT_CHECKPOINT_EVERY,
     DEFAULT_COMPACT_AFTER,
     DEFAULT_TICK_INTERVAL,
     DurableLocalConnection,
@@ -32,6 +33,7 @@ from shim.store._errors import (
 from shim.store._journal import Synchronous
 
 __all__ = [
+    "DEFAULT_CHECKPOINT_EVERY",
     "DEFAULT_COMPACT_AFTER",
     "DEFAULT_TICK_INTERVAL",
     "DurableLocalConnection",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from resonate.timing import Clock, Sleeper
 
 __all__ = [
+    "DEFAULT_CHECKPOINT_EVERY",
     "DEFAULT_COMPACT_AFTER",
     "DEFAULT_TICK_INTERVAL",
     "DurableLocalConnection",
@@ -47,6 +48,10 @@ DEFAULT_TICK_INTERVAL = 0.05
 #: Journal entries after which opening or closing the store writes a
 #: snapshot, so that the next open replays a short tail.
 DEFAULT_COMPACT_AFTER = 1000
+
+#: Journal entries after which the running store writes a snapshot on its
+#: own (from the deadline sweep), bounding replay after a crash.
+DEFAULT_CHECKPOINT_EVERY = 100_000
 
 #: Re-delivery backoff after a task is released on an error (e.g. a step
 #: result that does not serialise): the first retry is immediate, then
@@ -98,6 +103,7 @@ class DurableLocalConnection(LocalConnection):
         synchronous: Synchronous = "NORMAL",
         verify: bool = True,
         compact_after: int = DEFAULT_COMPACT_AFTER,
+        checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY,
         clock: Clock = now_ms,
         sleeper: Sleeper = sleep,
     ) -> None:
@@ -109,6 +115,7 @@ class DurableLocalConnection(LocalConnection):
         )
         self.state: DurableServerState = DurableServerState()
         self._compact_after = compact_after
+        self._checkpoint_every = checkpoint_every
         self._journal: Journal | None = None
         self._unavailable: StoreUnavailableError | None = None
         self._closed = False
@@ -127,6 +134,16 @@ class DurableLocalConnection(LocalConnection):
         self._journal = journal
         try:
             self._replay(journal)
+            if self.replayed and journal.previous_sdk not in ("", _SDK_VERSION):
+                logger.warning(
+                    "store: replayed %d journal entries written with resonate-sdk %s "
+                    "using resonate-sdk %s (%s)",
+                    self.replayed,
+                    journal.previous_sdk,
+                    _SDK_VERSION,
+                    journal.path,
+                )
+            journal.claim(_SDK_VERSION)
             self._release_orphans()
             if self._tail_entries >= compact_after:
                 self.checkpoint()
@@ -320,6 +337,9 @@ class DurableLocalConnection(LocalConnection):
             while True:
                 try:
                     self._tick_once()
+                    every = self._checkpoint_every
+                    if every is not None and self._tail_entries >= every and not self._closed:
+                        self.checkpoint()
                 except StoreUnavailableError:
                     return
                 except Exception:  # keep sweeping; the failure is logged
@@ -479,6 +499,7 @@ def open_store(
     group: str | None = None,
     pid: str | None = None,
     compact_after: int = DEFAULT_COMPACT_AFTER,
+    checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY,
     clock: Clock = now_ms,
     sleeper: Sleeper = sleep,
 ) -> DurableLocalConnection:
@@ -496,6 +517,7 @@ def open_store(
         synchronous=synchronous,
         verify=verify,
         compact_after=compact_after,
+        checkpoint_every=checkpoint_every,
         clock=clock,
         sleeper=sleeper,
     )

@@ -87,6 +87,7 @@ class Journal:
         fd: int,
         key: tuple[int, int],
         seq: int,
+        synchronous: Synchronous,
     ) -> None:
         self.path = path
         self._db = db
@@ -96,6 +97,10 @@ class Journal:
         self.seq = seq
         self._closed = False
         self._pending = False
+        self._claimed = False
+        self._synchronous = synchronous
+        #: resonate-sdk version recorded by the previous owner ("" if none).
+        self.previous_sdk = ""
 
     # -- opening -------------------------------------------------------------
 
@@ -107,7 +112,12 @@ class Journal:
         synchronous: Synchronous = "NORMAL",
         verify: bool = True,
     ) -> Journal:
-        """Open (creating if missing) and lock the store file at ``path``."""
+        """Open (creating if missing) and lock the store file at ``path``.
+
+        Nothing is written to an existing file until :meth:`claim`; the
+        resonate-sdk version recorded by the previous owner is left in
+        :attr:`previous_sdk`.
+        """
         if synchronous not in ("NORMAL", "FULL"):
             msg = f"synchronous must be 'NORMAL' or 'FULL', not {synchronous!r}"
             raise ValueError(msg)
@@ -143,14 +153,38 @@ class Journal:
                 db = sqlite3.connect(
                     shown, isolation_level=None, check_same_thread=False, timeout=2.0
                 )
-                seq = _prepare(shown, db, synchronous, verify=verify and st.st_size > 0)
+                # Until claim(), nothing is written to an existing file: not even
+                # the checkpoint SQLite does when its last connection closes.
+                db.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
+                seq, previous_sdk = _prepare(shown, db, verify=verify and st.st_size > 0)
             except BaseException:
                 if db is not None:
                     db.close()
                 os.close(fd)  # after db.close(): see _open_files
                 raise
             _open_files[key] = shown
-        return cls(shown, db, fd, key, seq)
+        journal = cls(shown, db, fd, key, seq, synchronous)
+        journal.previous_sdk = previous_sdk
+        return journal
+
+    def claim(self, sdk_version: str) -> None:
+        """Take ownership after a successful replay: the first write to the file.
+
+        Records who holds the store (shown to a process that finds it locked)
+        and which resonate-sdk writes its journal from here on.
+        """
+        db = self._db
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA synchronous={self._synchronous}")
+            db.executemany(
+                "INSERT OR REPLACE INTO store_meta(key, value) VALUES (?, ?)",
+                [("owner", f"pid {os.getpid()} on {socket.gethostname()}"), ("sdk", sdk_version)],
+            )
+            db.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, False)
+        except _DAMAGE as exc:
+            raise _translate(self.path, exc, "claiming the store") from exc
+        self._claimed = True
 
     # -- reading -------------------------------------------------------------
 
@@ -269,9 +303,10 @@ class Journal:
             return
         self._closed = True
         try:
-            with contextlib.suppress(sqlite3.Error):
-                self.flush()
-                self._db.execute("DELETE FROM store_meta WHERE key = 'owner'")
+            if self._claimed:
+                with contextlib.suppress(sqlite3.Error):
+                    self.flush()
+                    self._db.execute("DELETE FROM store_meta WHERE key = 'owner'")
             self._db.close()
         finally:
             with _open_lock:
@@ -291,8 +326,12 @@ def _check_header(path: str, fd: int, size: int) -> None:
         raise StoreCorruptError(path, f"truncated SQLite file ({size} bytes)")
 
 
-def _prepare(path: str, db: sqlite3.Connection, synchronous: Synchronous, *, verify: bool) -> int:
-    """Validate or create the schema; return the last journal sequence number."""
+def _prepare(path: str, db: sqlite3.Connection, *, verify: bool) -> tuple[int, str]:
+    """Validate (or, for an empty file, create) the schema, without writing otherwise.
+
+    Returns the last sequence number and the resonate-sdk version recorded by
+    the previous owner.
+    """
     try:
         if verify:
             rows = db.execute("PRAGMA quick_check").fetchall()
@@ -325,19 +364,13 @@ def _prepare(path: str, db: sqlite3.Connection, synchronous: Synchronous, *, ver
             raise StoreCorruptError(
                 path, f"store format {fmt!r} is not supported (this version reads {FORMAT})"
             )
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(f"PRAGMA synchronous={synchronous}")
-        db.execute(
-            "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('owner', ?)",
-            (f"pid {os.getpid()} on {socket.gethostname()}",),
-        )
         last = db.execute("SELECT max(seq) FROM store_journal").fetchone()[0]
         if last is None:
             row = db.execute("SELECT seq FROM store_snapshot WHERE id = 1").fetchone()
             last = row[0] if row is not None else 0
         if not isinstance(last, int):
             raise StoreCorruptError(path, f"journal sequence number {last!r} is not an integer")
-        return last
+        return last, str(meta.get("sdk", ""))
     except _DAMAGE as exc:
         raise _translate(path, exc, "opening") from exc
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from shim.store import StoreCorruptError, open_store
 from shim.store._journal import entry_crc, snapshot_crc
-from tests.store.helpers import digest, make_store, normalized
+from tests.store.helpers import digest, make_store, normalized, populate
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +158,37 @@ def _sql_one(path: Path, sql: str) -> tuple:  # type: ignore[type-arg]
         db.close()
     assert row is not None
     return tuple(row)
+
+
+def test_crashed_store_with_damage_keeps_its_wal(tmp_path: Path) -> None:
+    """A store left by a crash (journal still in the -wal file): damage refuses, touches nothing."""
+    live = tmp_path / "live.db"
+    conn = open_store(live)
+    asyncio.run(populate(conn))  # still open: its -wal holds the journal, as after kill -9
+    crashed = tmp_path / "crashed.db"
+    wal = Path(f"{live}-wal")
+    assert wal.stat().st_size > 0
+    crashed.write_bytes(live.read_bytes())
+    Path(f"{crashed}-wal").write_bytes(wal.read_bytes())
+    conn.close()
+
+    # Undamaged, the copy opens and recovers from its -wal.
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(crashed.read_bytes())
+    Path(f"{copy}-wal").write_bytes(Path(f"{crashed}-wal").read_bytes())
+    recovered = open_store(copy)
+    try:
+        assert recovered.state.promises["done-1"].state == "resolved"
+    finally:
+        recovered.close()
+
+    # A damaged journal entry inside the -wal: refused, and neither file changes.
+    db = sqlite3.connect(crashed)
+    db.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
+    seq, body = db.execute("SELECT seq, body FROM store_journal LIMIT 1 OFFSET 9").fetchone()
+    db.execute("UPDATE store_journal SET body = ? WHERE seq = ?", (body + b" ", seq))
+    db.commit()
+    db.close()
+    wal_before = digest(Path(f"{crashed}-wal"))
+    _expect_corrupt(crashed, f"journal entry {seq} fails its checksum")
+    assert digest(Path(f"{crashed}-wal")) == wal_before
