@@ -1,8 +1,11 @@
 """Differential harness: run a DBOS program under real DBOS and under the shim, compare traces.
 
-Each run is a fresh ``sys.executable -m fixtures.runner`` subprocess with its own temporary
-directory (its working directory and its SQLite database, passed as ``D2R_DB_URL``). The trace comes
-back as JSON on stdout; a failed run raises :class:`FixtureRunError` carrying the tail of its stderr.
+Each run is a new process of ``fixtures.runner`` with its own temporary directory (its working
+directory and its SQLite database, passed as ``D2R_DB_URL``). By default it is forked from a warm
+``fixtures.runner --serve`` that has imported the runtime and nothing else, which saves the import
+(most of a run's CPU); ``D2R_FORK=0`` starts each run as ``sys.executable -m fixtures.runner``
+instead. The trace comes back as JSON on the run's stdout; a failed run raises
+:class:`FixtureRunError` carrying the tail of its stderr.
 
 Runs are memoised per (program, runtime) for the session, and :func:`prefetch` starts them on a
 small thread pool ahead of the tests that need them (DBOS spends most of a run waiting, so several
@@ -22,12 +25,13 @@ import difflib
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, NamedTuple
 
 Runtime = Literal["dbos", "shim"]
 RUNTIMES: tuple[Runtime, ...] = ("dbos", "shim")
@@ -39,6 +43,9 @@ GOLDEN_DIR = ROOT / "fixtures" / "traces"
 DEFAULT_TIMEOUT = float(os.environ.get("D2R_FIXTURE_TIMEOUT", "60"))
 # DBOS spends most of a run idle (about 1 s of it in DBOS.destroy), so 8 at a time fit 2 cores.
 JOBS = int(os.environ.get("D2R_JOBS", "8"))
+# Fork runs from a warm runner that has imported the runtime once (fixtures/runner.py --serve)
+# instead of starting each from scratch; D2R_FORK=0 starts every run as a new interpreter.
+FORK = os.environ.get("D2R_FORK", "1" if hasattr(os, "fork") else "0") != "0"
 STDERR_TAIL = 6000
 
 # Variables that would quietly change where either runtime keeps its state.
@@ -76,49 +83,167 @@ def _tail(text: str) -> str:
     return text if len(text) <= STDERR_TAIL else "...[earlier output cut]...\n" + text[-STDERR_TAIL:]
 
 
-def _run_subprocess(program: str, runtime: Runtime, timeout: float) -> Any:
+class _Outcome(NamedTuple):
+    returncode: int | None  # None: killed after the timeout
+    stdout: str
+    stderr: str
+
+
+def _run_plain(args: list[str], runtime: Runtime, cwd: str, env: dict[str, str], timeout: float) -> _Outcome:
+    """``sys.executable -m fixtures.runner ...`` as a new process."""
+    cmd = [sys.executable, "-m", "fixtures.runner", "--runtime", runtime, *args]
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        return _Outcome(None, out, err)
+    return _Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+class _Server:
+    """A warm ``fixtures.runner --serve`` for one runtime: it forks a child per run (see runner.py)."""
+
+    def __init__(self, runtime: Runtime, env: dict[str, str]) -> None:
+        self.runtime = runtime
+        self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "fixtures.runner", "--serve", "--runtime", runtime],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            bufsize=1,
+        )
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._pids: dict[int, concurrent.futures.Future[int]] = {}
+        self._exits: dict[int, concurrent.futures.Future[int]] = {}
+        self._reader = threading.Thread(target=self._read_replies, name=f"d2r-serve-{runtime}", daemon=True)
+        self._reader.start()
+
+    def _read_replies(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            reply = json.loads(line)
+            with self._lock:
+                if "pid" in reply:
+                    self._pids[reply["id"]].set_result(reply["pid"])
+                else:
+                    self._exits.pop(reply["id"]).set_result(reply["returncode"])
+                    self._pids.pop(reply["id"], None)
+        # The server is gone: fail every run still waiting on it.
+        with self._lock:
+            failure = FixtureRunError(f"the warm {self.runtime} runner stopped:\n{_tail(self.server_log())}")
+            for fut in list(self._pids.values()) + list(self._exits.values()):
+                if not fut.done():
+                    fut.set_exception(failure)
+            self._pids.clear()
+            self._exits.clear()
+
+    def server_log(self) -> str:
+        self._log.seek(0)
+        return self._log.read()
+
+    def run(self, args: list[str], cwd: str, env: dict[str, str], timeout: float) -> _Outcome:
+        out_path, err_path = Path(cwd) / "runner.stdout", Path(cwd) / "runner.stderr"
+        pid_fut: concurrent.futures.Future[int] = concurrent.futures.Future()
+        exit_fut: concurrent.futures.Future[int] = concurrent.futures.Future()
+        with self._lock:
+            if self._proc.poll() is not None:
+                raise FixtureRunError(f"the warm {self.runtime} runner stopped:\n{_tail(self.server_log())}")
+            run_id = self._next_id
+            self._next_id += 1
+            self._pids[run_id] = pid_fut
+            self._exits[run_id] = exit_fut
+            request = {
+                "id": run_id, "args": args, "cwd": cwd, "env": env,
+                "stdout": str(out_path), "stderr": str(err_path),
+            }
+            assert self._proc.stdin is not None
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+        killed = False
+        try:
+            returncode: int | None = exit_fut.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            killed = True
+            try:
+                os.killpg(pid_fut.result(timeout=10), signal.SIGKILL)
+            except (ProcessLookupError, concurrent.futures.TimeoutError):
+                pass
+            exit_fut.result(timeout=30)
+            returncode = None
+        read = lambda p: p.read_text(encoding="utf-8", errors="replace") if p.exists() else ""  # noqa: E731
+        return _Outcome(None if killed else returncode, read(out_path), read(err_path))
+
+    def close(self) -> None:
+        try:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            self._proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self._proc.kill()
+        self._log.close()
+
+
+_servers: dict[Runtime, _Server] = {}
+_servers_lock = threading.Lock()
+
+
+def _base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _HERMETIC_DROP}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _server(runtime: Runtime) -> _Server:
+    with _servers_lock:
+        server = _servers.get(runtime)
+        if server is None:
+            server = _servers[runtime] = _Server(runtime, _base_env())
+        return server
+
+
+def _run_subprocess(program: str, runtime: Runtime, timeout: float, *, fork: bool | None = None) -> Any:
+    """Run one program once, in a new process, and return its trace (no memo; see run_fixture)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
+    if not _is_source(program) and not (PROGRAMS_DIR / f"{program}.py").is_file():
+        raise ValueError(f"no program named {program!r} in {PROGRAMS_DIR}")
+    use_fork = FORK if fork is None else fork
     with tempfile.TemporaryDirectory(prefix=f"d2r-{runtime}-") as tmp:
-        cmd = [sys.executable, "-m", "fixtures.runner", "--runtime", runtime]
         if _is_source(program):
             path = Path(tmp) / "inline_program.py"
             path.write_text(program, encoding="utf-8")
-            cmd += ["--file", str(path)]
+            args = ["--file", str(path)]
         else:
-            if not (PROGRAMS_DIR / f"{program}.py").is_file():
-                raise ValueError(f"no program named {program!r} in {PROGRAMS_DIR}")
-            cmd += ["--program", program]
-        env = {k: v for k, v in os.environ.items() if k not in _HERMETIC_DROP}
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-        )
+            args = ["--program", program]
+        env = _base_env()
         env["D2R_DB_URL"] = f"sqlite:///{Path(tmp) / 'system.sqlite'}"
-        env["PYTHONUNBUFFERED"] = "1"
-        what = f"{_label(program)} under {runtime}"
-        try:
-            proc = subprocess.run(
-                cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-            finished = " (main() had returned and printed its trace: the process did not exit)" if out.strip() else ""
-            raise FixtureRunError(
-                f"{what}: timed out after {timeout:g} s{finished}\n"
-                f"--- stdout ---\n{_tail(out)}\n--- stderr ---\n{_tail(err)}"
-            ) from None
-        if proc.returncode != 0:
-            raise FixtureRunError(
-                f"{what}: exited with code {proc.returncode}\n--- stderr ---\n{_tail(proc.stderr)}"
-            )
-        try:
-            return json.loads(proc.stdout)
-        except json.JSONDecodeError as exc:
-            raise FixtureRunError(
-                f"{what}: stdout is not one JSON trace ({exc})\n--- stdout ---\n{_tail(proc.stdout)}"
-                f"\n--- stderr ---\n{_tail(proc.stderr)}"
-            ) from None
+        if use_fork:
+            outcome = _server(runtime).run(args, tmp, env, timeout)
+        else:
+            outcome = _run_plain(args, runtime, tmp, env, timeout)
+    what = f"{_label(program)} under {runtime}"
+    if outcome.returncode is None:
+        finished = " (main() had returned and printed its trace: the process did not exit)" if outcome.stdout.strip() else ""
+        raise FixtureRunError(
+            f"{what}: timed out after {timeout:g} s{finished}\n"
+            f"--- stdout ---\n{_tail(outcome.stdout)}\n--- stderr ---\n{_tail(outcome.stderr)}"
+        )
+    if outcome.returncode != 0:
+        raise FixtureRunError(f"{what}: exited with code {outcome.returncode}\n--- stderr ---\n{_tail(outcome.stderr)}")
+    try:
+        return json.loads(outcome.stdout)
+    except json.JSONDecodeError as exc:
+        raise FixtureRunError(
+            f"{what}: stdout is not one JSON trace ({exc})\n--- stdout ---\n{_tail(outcome.stdout)}"
+            f"\n--- stderr ---\n{_tail(outcome.stderr)}"
+        ) from None
 
 
 _lock = threading.Lock()
@@ -146,13 +271,18 @@ def prefetch(jobs: Iterable[tuple[str, Runtime]], timeout: float = DEFAULT_TIMEO
 
 
 def shutdown() -> None:
-    """Forget every memoised run and stop the pool (runs not yet started are cancelled)."""
+    """Forget every memoised run, stop the pool (runs not yet started are cancelled) and the servers."""
     global _pool
     with _lock:
         pool, _pool = _pool, None
         _futures.clear()
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
+    with _servers_lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
+        server.close()
 
 
 def run_fixture(program: str, runtime: Runtime, *, timeout: float = DEFAULT_TIMEOUT) -> Any:

@@ -1,6 +1,6 @@
 """The harness itself: traces come back intact, failures say why, runtimes resolve as promised.
 
-These inline programs do not start DBOS, so each run costs a bare interpreter start.
+These inline programs do not start DBOS, so each run is cheap.
 """
 
 from __future__ import annotations
@@ -60,6 +60,21 @@ def main():
     }
 '''
 
+WHERE_AM_I = '''
+import os
+import sys
+
+LOADED = sorted(m for m in sys.modules if m.startswith("fixtures.programs."))
+
+def main():
+    return {
+        "pid": os.getpid(),
+        "cwd": os.path.realpath(os.getcwd()),
+        "db_url": os.environ["D2R_DB_URL"].replace(os.getcwd(), os.path.realpath(os.getcwd())),
+        "program_modules_loaded_before": LOADED,
+    }
+'''
+
 ASYNC_MAIN = '''
 import asyncio
 
@@ -101,17 +116,37 @@ def test_a_process_that_does_not_exit_is_reported():
 
 
 @pytest.mark.slow
-def test_dbos_runtime_is_real_dbos_on_pysqlite3():
-    trace = _run_subprocess(WHICH_DBOS, "dbos", timeout=60)
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "new-interpreter"])
+def test_dbos_runtime_is_real_dbos_on_pysqlite3(fork: bool):
+    trace = _run_subprocess(WHICH_DBOS, "dbos", timeout=60, fork=fork)
     assert trace["dbos"] == "dbos"
     assert trace["sqlite3"] == "pysqlite3"
 
 
 @pytest.mark.slow
-def test_shim_runtime_resolves_dbos_imports_to_the_shim():
-    trace = _run_subprocess(WHICH_DBOS, "shim", timeout=60)
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "new-interpreter"])
+def test_shim_runtime_resolves_dbos_imports_to_the_shim(fork: bool):
+    trace = _run_subprocess(WHICH_DBOS, "shim", timeout=60, fork=fork)
     assert trace["dbos"] == "shim"
     assert trace["dbos.error"] == "shim.errors"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "new-interpreter"])
+def test_each_run_is_a_new_process_with_its_own_directory(fork: bool):
+    first = _run_subprocess(WHERE_AM_I, "dbos", timeout=60, fork=fork)
+    second = _run_subprocess(WHERE_AM_I, "dbos", timeout=60, fork=fork)
+    assert first["pid"] != second["pid"]
+    assert first["cwd"] != second["cwd"]
+    assert first["db_url"] == f"sqlite:///{first['cwd']}/system.sqlite"
+    assert first["program_modules_loaded_before"] == []
+
+
+@pytest.mark.slow
+def test_forked_and_new_interpreter_runs_give_the_same_dbos_trace():
+    assert _run_subprocess("step_retries", "dbos", timeout=60, fork=True) == _run_subprocess(
+        "step_retries", "dbos", timeout=60, fork=False
+    )
 
 
 def test_unknown_program_or_runtime_is_refused():
