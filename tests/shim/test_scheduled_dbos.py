@@ -133,3 +133,22 @@ def test_real_dbos_behaves_as_this_test_says(traces: tuple[Any, Any]) -> None:
 def test_the_shim_schedules_as_dbos_does(traces: tuple[Any, Any]) -> None:
     dbos, shim = traces
     assert_same_trace(dbos, shim)
+
+
+SCHEDULE_API = ["scheduled", "create_schedule", "create_schedule_async", "apply_schedules", "apply_schedules_async",
+                "list_schedules", "list_schedules_async", "get_schedule", "get_schedule_async", "delete_schedule",
+                "delete_schedule_async", "pause_schedule", "resume_schedule", "trigger_schedule", "backfill_schedule"]
+
+
+@pytest.mark.parametrize("name", SCHEDULE_API)
+def test_signatures_are_dbos_signatures(name: str) -> None:
+    import inspect
+
+    real = pytest.importorskip("dbos").DBOS
+    from shim import DBOS
+
+    def shape(fn: Any) -> list[tuple[str, Any, Any]]:
+        return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    assert shape(getattr(DBOS, name)) == shape(getattr(real, name))
+    assert inspect.iscoroutinefunction(getattr(DBOS, name)) == inspect.iscoroutinefunction(getattr(real, name))
