@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Literal, NamedTuple
 
@@ -54,6 +55,10 @@ _HERMETIC_DROP = ("RESONATE_URL", "RESONATE_HOST", "DBOS_SYSTEM_DATABASE_URL", "
 
 class FixtureRunError(AssertionError):
     """A program run did not produce a trace (crash, bad output, or timeout)."""
+
+
+class _ServerGone(Exception):
+    """The warm runner died (not the run): the run is repeated in a new interpreter."""
 
 
 def program_names() -> list[str]:
@@ -136,7 +141,7 @@ class _Server:
                     self._pids.pop(reply["id"], None)
         # The server is gone: fail every run still waiting on it.
         with self._lock:
-            failure = FixtureRunError(f"the warm {self.runtime} runner stopped:\n{_tail(self.server_log())}")
+            failure = _ServerGone(f"the warm {self.runtime} runner stopped:\n{_tail(self.server_log())}")
             for fut in list(self._pids.values()) + list(self._exits.values()):
                 if not fut.done():
                     fut.set_exception(failure)
@@ -153,7 +158,7 @@ class _Server:
         exit_fut: concurrent.futures.Future[int] = concurrent.futures.Future()
         with self._lock:
             if self._proc.poll() is not None:
-                raise FixtureRunError(f"the warm {self.runtime} runner stopped:\n{_tail(self.server_log())}")
+                raise _ServerGone(f"the warm {self.runtime} runner stopped:\n{_tail(self.server_log())}")
             run_id = self._next_id
             self._next_id += 1
             self._pids[run_id] = pid_fut
@@ -163,8 +168,11 @@ class _Server:
                 "stdout": str(out_path), "stderr": str(err_path),
             }
             assert self._proc.stdin is not None
-            self._proc.stdin.write(json.dumps(request) + "\n")
-            self._proc.stdin.flush()
+            try:
+                self._proc.stdin.write(json.dumps(request) + "\n")
+                self._proc.stdin.flush()
+            except OSError as exc:
+                raise _ServerGone(f"the warm {self.runtime} runner is gone ({exc})") from None
         killed = False
         try:
             returncode: int | None = exit_fut.result(timeout=timeout)
@@ -174,7 +182,10 @@ class _Server:
                 os.killpg(pid_fut.result(timeout=10), signal.SIGKILL)
             except (ProcessLookupError, concurrent.futures.TimeoutError):
                 pass
-            exit_fut.result(timeout=30)
+            try:
+                exit_fut.result(timeout=30)
+            except concurrent.futures.TimeoutError:
+                raise _ServerGone(f"the warm {self.runtime} runner did not reap a killed run") from None
             returncode = None
         read = lambda p: p.read_text(encoding="utf-8", errors="replace") if p.exists() else ""  # noqa: E731
         return _Outcome(None if killed else returncode, read(out_path), read(err_path))
@@ -191,6 +202,7 @@ class _Server:
 
 _servers: dict[Runtime, _Server] = {}
 _servers_lock = threading.Lock()
+_servers_failed: set[Runtime] = set()
 
 
 def _base_env() -> dict[str, str]:
@@ -224,9 +236,16 @@ def _run_subprocess(program: str, runtime: Runtime, timeout: float, *, fork: boo
             args = ["--program", program]
         env = _base_env()
         env["D2R_DB_URL"] = f"sqlite:///{Path(tmp) / 'system.sqlite'}"
-        if use_fork:
-            outcome = _server(runtime).run(args, tmp, env, timeout)
-        else:
+        outcome = None
+        if use_fork and runtime not in _servers_failed:
+            try:
+                outcome = _server(runtime).run(args, tmp, env, timeout)
+            except _ServerGone as exc:
+                with _servers_lock:
+                    if runtime not in _servers_failed:
+                        _servers_failed.add(runtime)
+                        warnings.warn(f"{exc}\nfalling back to a new interpreter per run", stacklevel=2)
+        if outcome is None:
             outcome = _run_plain(args, runtime, tmp, env, timeout)
     what = f"{_label(program)} under {runtime}"
     if outcome.returncode is None:
@@ -281,6 +300,7 @@ def shutdown() -> None:
     with _servers_lock:
         servers = list(_servers.values())
         _servers.clear()
+        _servers_failed.clear()
     for server in servers:
         server.close()
 
