@@ -195,25 +195,29 @@ async def append(resonate: Resonate, slot_id: Callable[[int], str], start: int, 
         k += 1
 
 
-async def _settled(resonate: Resonate, promise_id: str) -> None:
-    handle = await resonate.get(promise_id)
+async def _quiet(wait: Coroutine[Any, Any, Any]) -> None:
     try:
-        await handle.result()
+        await wait
     except Exception:  # noqa: BLE001 - a rejection is a settlement too; callers re-read the record
         pass
 
 
 async def wait_any(resonate: Resonate, promise_ids: list[str], timeout: float | None) -> bool:
-    """Wait until one of these (existing) promises settles; False if ``timeout`` seconds pass first."""
-    waits = [asyncio.ensure_future(_settled(resonate, pid)) for pid in promise_ids]
+    """Wait until one of these (existing) promises settles; False if ``timeout`` seconds pass first.
+
+    Subscribing (``resonate.get``) is shielded from cancellation: a subscription left half-made
+    would never be told of the settlement, and later waits on the same promise share it.
+    """
+    handles = [await asyncio.shield(resonate.get(pid)) for pid in promise_ids]
+    if any(handle.done() for handle in handles):
+        return True
+    waits = [asyncio.ensure_future(_quiet(handle.result())) for handle in handles]
     try:
         done, _ = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for wait in waits:
             if not wait.done():
                 wait.cancel()
-    for wait in done:
-        wait.result()  # a failure to observe the promise (not its rejection) is an error
     return bool(done)
 
 
@@ -378,6 +382,7 @@ async def receive(engine: Engine, workflow_id: str, topic: str | None, start: in
     resonate = engine.resonate
     tags = _message_tags(workflow_id)
     k = start
+    timed_out = False
     while True:
         promise_id = message_slot_id(workflow_id, topic, k)
         record = await create_or_get(resonate, promise_id, tags)
@@ -386,9 +391,11 @@ async def receive(engine: Engine, workflow_id: str, topic: str | None, start: in
         if record.state != "pending":
             k += 1
             continue
-        left = remaining(deadline)
-        if left <= 0 or not await wait_any(resonate, [promise_id], left):
+        if timed_out:
             return k, None
+        left = remaining(deadline)
+        # At the deadline DBOS takes a message that is there by then: look once more before None.
+        timed_out = left <= 0 or not await wait_any(resonate, [promise_id], left)
 
 
 @dataclass
