@@ -17,12 +17,15 @@ logger = logging.getLogger("dbos")
 
 _CLASS_NAME_ATTRIBUTE = "_dbos2resonate_class_name"
 _instances: dict[tuple[str, str], object] = {}
+_classes: dict[str, type] = {}
 
 
 @dataclass(frozen=True, slots=True)
 class InstanceRef:
+    """A configured instance by name, or (``config_name`` None) a registered class itself."""
+
     class_name: str
-    config_name: str
+    config_name: str | None
 
 
 def class_name_of(cls: type) -> str:
@@ -31,7 +34,9 @@ def class_name_of(cls: type) -> str:
 
 def dbos_class(class_name: str | None = None) -> Any:
     def register(cls: type[T]) -> type[T]:
-        setattr(cls, _CLASS_NAME_ATTRIBUTE, class_name or cls.__qualname__)
+        name = class_name or cls.__qualname__
+        setattr(cls, _CLASS_NAME_ATTRIBUTE, name)
+        _classes[name] = cls
         return cls
 
     return register
@@ -47,6 +52,8 @@ def register_instance(instance: object) -> None:
 
 
 def instance_for(ref: InstanceRef) -> object:
+    if ref.config_name is None:
+        return _classes[ref.class_name]
     try:
         return _instances[(ref.class_name, ref.config_name)]
     except KeyError:
@@ -68,4 +75,6 @@ def split_instance(args: tuple[Any, ...]) -> tuple[InstanceRef | None, tuple[Any
     if args and isinstance(args[0], DBOSConfiguredInstance):
         instance = args[0]
         return InstanceRef(class_name_of(type(instance)), instance.config_name), args[1:]
+    if args and isinstance(args[0], type) and _classes.get(class_name_of(args[0])) is args[0]:
+        return InstanceRef(class_name_of(args[0]), None), args[1:]
     return None, args

@@ -7,6 +7,7 @@ Decorators record specs in a registry that outlives ``DBOS`` instances (as DBOS'
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import datetime, timedelta
@@ -100,11 +101,13 @@ class _Instance:
 _instance: _Instance | None = None
 
 
-def _operations() -> Operations:
-    if _instance is None:
+def _operations(*, direct_call: bool = False) -> Operations:
+    """The launched runtime. DBOS words the refusal by what is missing and, oddly, by whether a
+    workflow function was called directly; the messages are kept because programs match on them."""
+    if _instance is None and not direct_call:
         raise DBOSException("No DBOS was created yet")
-    if _instance.launched is None:
-        raise DBOSException("DBOS.launch() must be called before running workflows")
+    if _instance is None or _instance.launched is None:
+        raise DBOSException("System database accessed before DBOS was launched")
     return _instance.launched.operations
 
 
@@ -341,11 +344,13 @@ class DBOS(metaclass=_DBOSMeta):
 
     @staticmethod
     def start_workflow(func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
-        return _operations().start_workflow(_spec_of(func), args, kwargs)
+        spec, args = _spec_of(func, args)
+        return _operations().start_workflow(spec, args, kwargs)
 
     @staticmethod
     async def start_workflow_async(func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandleAsync[Any]:
-        return await _operations().start_workflow_async(_spec_of(func), args, kwargs)
+        spec, args = _spec_of(func, args)
+        return await _operations().start_workflow_async(spec, args, kwargs)
 
     @staticmethod
     def retrieve_workflow(workflow_id: str, existing_workflow: bool = True) -> WorkflowHandle[Any]:
@@ -526,27 +531,30 @@ def _inert_decorator(target: F) -> F:
     return target
 
 
-def _spec_of(func: Callable[..., Any]) -> WorkflowSpec:
+def _spec_of(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[WorkflowSpec, tuple[Any, ...]]:
+    """The workflow behind ``func``; a bound method contributes its instance (or class) as first argument."""
+    if inspect.ismethod(func):
+        func, args = func.__func__, (func.__self__, *args)
     spec = _registry.workflow_for(func)
     if spec is None:
         raise DBOSWorkflowFunctionNotFoundError(
             "<none>", f"{qualified_name(func)} is not a registered workflow function"
         )
-    return spec
+    return spec, args
 
 
 def _workflow_wrapper(spec: WorkflowSpec) -> Callable[..., Any]:
     if spec.is_async:
         @functools.wraps(spec.fn)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
-            handle = await _operations().start_workflow_async(spec, args, kwargs)
+            handle = await _operations(direct_call=True).start_workflow_async(spec, args, kwargs)
             return await handle.get_result()
 
         return run_async
 
     @functools.wraps(spec.fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        return _operations().start_workflow(spec, args, kwargs).get_result()
+        return _operations(direct_call=True).start_workflow(spec, args, kwargs).get_result()
 
     return run
 

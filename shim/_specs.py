@@ -55,7 +55,8 @@ class Registry:
 
     def __init__(self) -> None:
         self.workflows: dict[str, WorkflowSpec] = {}
-        self._by_wrapper: dict[int, WorkflowSpec] = {}
+        # keyed by the function objects themselves: ids are reused once a function is collected
+        self._by_function: dict[Callable[..., Any], WorkflowSpec] = {}
         self.step_names: set[str] = set()
         self.listeners: list[Callable[[WorkflowSpec], None]] = []
 
@@ -74,10 +75,10 @@ class Registry:
                 "must have unique names.", spec.name,
             )
         self.workflows[spec.name] = spec
-        self._by_wrapper[id(wrapper)] = spec
-        self._by_wrapper[id(spec.fn)] = spec
+        self._by_function[wrapper] = spec
+        self._by_function[spec.fn] = spec
         for listener in self.listeners:
             listener(spec)
 
     def workflow_for(self, fn: Callable[..., Any]) -> WorkflowSpec | None:
-        return self._by_wrapper.get(id(fn))
+        return self._by_function.get(fn)

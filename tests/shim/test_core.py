@@ -140,7 +140,7 @@ def test_step_outside_workflow_is_a_plain_call(dbos: type[DBOS]) -> None:
 def test_workflows_need_launch() -> None:
     DBOS(config={"name": "not-launched"})
     try:
-        with pytest.raises(DBOSException, match="launch"):
+        with pytest.raises(DBOSException, match="launched"):
             where_workflow()
     finally:
         DBOS.destroy()
