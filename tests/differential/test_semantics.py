@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from tests.differential.harness import assert_same_trace, run_fixture
+from tests.differential.known_failures import mark_if_known
 
 PRELUDE = """\
 import asyncio
@@ -1730,7 +1731,9 @@ def differential_jobs(item: pytest.Item) -> list:
 @pytest.mark.slow
 @pytest.mark.parametrize("runtime", ["dbos", "shim"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_semantics(name: str, runtime: str):
+def test_semantics(name: str, runtime: str, request: pytest.FixtureRequest):
+    if runtime == "shim":
+        mark_if_known(request, f"semantics:{name}")
     source, expected = CASES[name]
     dbos_trace = run_fixture(source, "dbos")
     if runtime == "dbos":
