@@ -38,9 +38,9 @@ _EXPORTS: dict[str, str] = {
     "ShimUnsupportedError": "shim.errors",
 }
 # ``from dbos import error`` has a counterpart
-_MODULES: dict[str, str] = {"errors": "shim.errors", "error": "shim.errors"}
+_MODULES: dict[str, str] = {"errors": "shim.errors", "error": "shim.errors", "_error": "shim.errors"}
 
-__all__ = sorted([*_EXPORTS, *_MODULES])
+__all__ = sorted([*_EXPORTS, "errors", "error"])
 
 
 def __getattr__(name: str) -> Any:
