@@ -139,9 +139,16 @@ def _dbos_case(sizes: list[int], reps: dict[int, int], wal: bool) -> dict[int, l
             sys.executable,
             __file__,
             "--dbos-worker",
-            json.dumps({"sizes": sizes, "reps": {str(k): v for k, v in reps.items()}, "wal": wal, "tmp": tmp}),
+            json.dumps(
+                {
+                    "sizes": sizes,
+                    "reps": {str(k): v for k, v in reps.items()},
+                    "wal": wal,
+                    "tmp": tmp,
+                }
+            ),
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
     if proc.returncode != 0:
         print(f"dbos run failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
         return {}
@@ -159,7 +166,9 @@ def _reps(runtime: str, n: int, budget: int) -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--no-dbos", action="store_true", help="skip DBOS")
     ap.add_argument("--dbos-worker", help=argparse.SUPPRESS)
@@ -175,19 +184,38 @@ def main() -> None:
         for runtime in ("native", "memory", "durable"):
             results[runtime] = {}
             for n in SIZES:
-                results[runtime][n] = _resonate_case(runtime, n, _reps(runtime, n, budget), Path(tmp))
-                print(f"  {runtime:8} n={n:<5} {statistics.median(results[runtime][n]):8.3f} ms/step",
-                      file=sys.stderr, flush=True)
+                results[runtime][n] = _resonate_case(
+                    runtime, n, _reps(runtime, n, budget), Path(tmp)
+                )
+                print(
+                    f"  {runtime:8} n={n:<5} {statistics.median(results[runtime][n]):8.3f} ms/step",
+                    file=sys.stderr,
+                    flush=True,
+                )
     if not a.no_dbos:
         for runtime, wal in (("dbos", False), ("dbos-wal", True)):
-            results[runtime] = _dbos_case(list(SIZES), {n: _reps(runtime, n, budget // 5) for n in SIZES}, wal)
+            results[runtime] = _dbos_case(
+                list(SIZES), {n: _reps(runtime, n, budget // 5) for n in SIZES}, wal
+            )
             for n, v in results[runtime].items():
-                print(f"  {runtime:8} n={n:<5} {statistics.median(v):8.3f} ms/step", file=sys.stderr, flush=True)
+                print(
+                    f"  {runtime:8} n={n:<5} {statistics.median(v):8.3f} ms/step",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
-    med = {rt: {n: statistics.median(v) for n, v in by_n.items()} for rt, by_n in results.items() if by_n}
+    med = {
+        rt: {n: statistics.median(v) for n, v in by_n.items()}
+        for rt, by_n in results.items()
+        if by_n
+    }
     runtimes = [rt for rt in ("native", "memory", "durable", "dbos", "dbos-wal") if rt in med]
     print(f"\nper-step cost, ms (median; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
-    print("steps   " + "".join(f"{rt:>10}" for rt in runtimes) + "   durable/native  durable/memory  durable/dbos")
+    print(
+        "steps   "
+        + "".join(f"{rt:>10}" for rt in runtimes)
+        + "   durable/native  durable/memory  durable/dbos"
+    )
     for n in SIZES:
         row = "".join(f"{med[rt][n]:10.3f}" for rt in runtimes)
         d = med["durable"][n]

@@ -229,9 +229,7 @@ class Journal:
                     )
                     raise StoreCorruptError(self.path, what)
                 if entry_crc(seq, at, op, body) != crc:
-                    raise StoreCorruptError(
-                        self.path, f"journal entry {seq} fails its checksum"
-                    )
+                    raise StoreCorruptError(self.path, f"journal entry {seq} fails its checksum")
                 expected += 1
                 yield seq, at, op, body
 
@@ -319,9 +317,7 @@ def _check_header(path: str, fd: int, size: int) -> None:
         return
     head = os.pread(fd, 100, 0)
     if not head.startswith(_SQLITE_HEADER):
-        raise StoreCorruptError(
-            path, f"not a SQLite database (the file starts with {head[:16]!r})"
-        )
+        raise StoreCorruptError(path, f"not a SQLite database (the file starts with {head[:16]!r})")
     if len(head) < 100:
         raise StoreCorruptError(path, f"truncated SQLite file ({size} bytes)")
 
@@ -338,9 +334,7 @@ def _prepare(path: str, db: sqlite3.Connection, *, verify: bool) -> tuple[int, s
             if rows != [("ok",)]:
                 problems = "; ".join(str(r[0]) for r in rows[:3])
                 raise StoreCorruptError(path, f"damaged SQLite file: {problems}")
-        tables = {
-            r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("BEGIN IMMEDIATE")
@@ -351,7 +345,7 @@ def _prepare(path: str, db: sqlite3.Connection, *, verify: bool) -> tuple[int, s
                 [("magic", MAGIC), ("format", str(FORMAT))],
             )
             db.execute("COMMIT")
-        elif not _TABLES <= tables:
+        elif not tables.issuperset(_TABLES):
             listed = ", ".join(sorted(tables)[:8])
             raise StoreCorruptError(
                 path, f"a SQLite database, but not a dbos2resonate store (tables: {listed})"
@@ -388,9 +382,7 @@ def _translate(path: str, exc: Exception, doing: str) -> StoreError:
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return StoreLockedError(path, f"the SQLite file is locked by another program ({exc})")
-    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or (
-        type(exc) is sqlite3.DatabaseError
-    ):
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or (type(exc) is sqlite3.DatabaseError):
         return StoreCorruptError(path, f"damaged SQLite file while {doing}: {exc}")
     return StoreError(path, f"SQLite error while {doing}: {exc}")
 

@@ -24,13 +24,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from resonate.context import Context  # noqa: E402
-from resonate.error import ServerError  # noqa: E402
-from resonate.resonate import Resonate  # noqa: E402
-from resonate.retry import Never  # noqa: E402
-from resonate.types import Value  # noqa: E402
+from resonate.context import Context
+from resonate.error import ServerError
+from resonate.resonate import Resonate
+from resonate.retry import Never
+from resonate.types import Value
 
-from shim.store import open_store  # noqa: E402
+from shim.store import open_store
 
 _record_path = ""
 _block_at = -1

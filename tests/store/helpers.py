@@ -86,8 +86,18 @@ def normalized(state: ServerState) -> Any:
     snap = DurableServerState.snapshot(state)  # type: ignore[arg-type]  # reads plain attributes
     return {
         "promises": [
-            (p.id, p.state, p.param, p.value, p.tags, p.timeout_at, p.created_at,
-             p.settled_at, sorted(p.awaiters), sorted(p.subscribers))
+            (
+                p.id,
+                p.state,
+                p.param,
+                p.value,
+                p.tags,
+                p.timeout_at,
+                p.created_at,
+                p.settled_at,
+                sorted(p.awaiters),
+                sorted(p.subscribers),
+            )
             for p in snap.promises
         ],
         "tasks": [(t.id, t.state, t.version, t.pid, t.ttl, sorted(t.resumes)) for t in snap.tasks],

@@ -88,15 +88,26 @@ def test_not_sqlite_at_all(tmp_path: Path) -> None:
 
 def test_some_other_sqlite_database(tmp_path: Path) -> None:
     path = tmp_path / "dbos.sqlite"
-    _sql(path, ("CREATE TABLE workflow_status(id TEXT)", ()), ("INSERT INTO workflow_status VALUES ('x')", ()))
+    _sql(
+        path,
+        ("CREATE TABLE workflow_status(id TEXT)", ()),
+        ("INSERT INTO workflow_status VALUES ('x')", ()),
+    )
     _expect_corrupt(path, "not a dbos2resonate store", "workflow_status")
 
 
 def test_journal_entry_that_fails_to_decode(store: Path) -> None:
-    seq, at, op = _sql_one(store, "SELECT seq, at, op FROM store_journal WHERE op = 0 LIMIT 1 OFFSET 5")
+    seq, at, op = _sql_one(
+        store, "SELECT seq, at, op FROM store_journal WHERE op = 0 LIMIT 1 OFFSET 5"
+    )
     body = b'{"kind": "task.fence", "broken'
-    _sql(store, ("UPDATE store_journal SET body = ?, crc = ? WHERE seq = ?",
-                 (body, entry_crc(seq, at, op, body), seq)))
+    _sql(
+        store,
+        (
+            "UPDATE store_journal SET body = ?, crc = ? WHERE seq = ?",
+            (body, entry_crc(seq, at, op, body), seq),
+        ),
+    )
     _expect_corrupt(store, f"journal entry {seq} does not decode")
 
 

@@ -78,7 +78,12 @@ def _uncrashed(tmp: Path, scenario: str, n: int, **kw: object) -> object:
     ref.mkdir()
     return asyncio.run(
         crash_child.run_workflow(
-            str(ref / "store.db"), str(ref / "record"), scenario, "wf", n, **kw  # type: ignore[arg-type]
+            str(ref / "store.db"),
+            str(ref / "record"),
+            scenario,
+            "wf",
+            n,
+            **kw,  # type: ignore[arg-type]
         )
     )
 

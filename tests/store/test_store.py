@@ -312,7 +312,9 @@ def test_promise_search() -> None:
             await r.run("s-2", steps, 2).result()
             found = await r.promises.search("resolved", {"resonate:scope": "global"}, 10, None)
             page = await r.promises.search(None, None, 1, None)
-            return [p.id for p in found.promises], [p.id for p in page.promises] + [str(page.cursor)]
+            return [p.id for p in found.promises], [p.id for p in page.promises] + [
+                str(page.cursor)
+            ]
         finally:
             await r.stop()
 
