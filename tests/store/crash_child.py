@@ -51,6 +51,13 @@ def step(ctx: Context, i: int) -> int:
     return i * i + 1
 
 
+async def async_step(ctx: Context, i: int) -> int:
+    _record(f"step {i}")
+    if i == _block_at:
+        await asyncio.sleep(600)  # the parent kills us here, while the others finish
+    return i * i + 1
+
+
 def note(ctx: Context, text: str) -> str:
     _record(f"note {text}")
     return text
@@ -107,7 +114,18 @@ async def _resolve_eventually(r: Resonate, promise_id: str, value: Any) -> None:
     raise RuntimeError(msg)
 
 
-WORKFLOWS = {"steps": wf_steps, "sleep": wf_sleep, "promise": wf_promise}
+async def wf_fanout(ctx: Context, n: int) -> int:
+    futures = [ctx.run(async_step, i) for i in range(n)]
+    acc = 7
+    for i, future in enumerate(futures):
+        if i == n // 2:
+            # Steps 0 .. n/2-1 are settled (their results came back): say so.
+            await ctx.run(note, "first-half-settled")
+        acc = _fold(acc, await future)
+    return acc
+
+
+WORKFLOWS = {"steps": wf_steps, "sleep": wf_sleep, "promise": wf_promise, "fanout": wf_fanout}
 
 
 async def run_workflow(

@@ -131,6 +131,31 @@ def test_kill_at_full_speed_runs_each_completed_step_once(tmp_path: Path) -> Non
     assert result == _uncrashed(tmp_path, "steps", n)
 
 
+def test_kill_during_a_fan_out(tmp_path: Path) -> None:
+    """Parallel steps: the ones whose results came back before the kill do not run again."""
+    n = 12
+    k = n // 2 + 1  # blocks; runs concurrently with the others
+    record = tmp_path / "record"
+    proc = _start(tmp_path, "fanout", "wf", str(n), "--block-at", str(k))
+    _wait_for(
+        proc,
+        record,
+        lambda ls: (
+            ["note", "first-half-settled"] in [p[:2] for p in ls]
+            and ["step", str(k)] in [p[:2] for p in ls]
+        ),
+    )
+    _kill(proc)
+
+    result = _finish(tmp_path, "fanout", "wf", str(n))
+
+    counts = _step_counts(_lines(record))
+    assert all(counts[i] == 1 for i in range(n // 2)), counts  # settled before the kill
+    assert counts[k] == 2  # killed mid-step
+    assert all(1 <= counts[i] <= 2 for i in range(n // 2, n)), counts  # maybe in flight
+    assert result == _uncrashed(tmp_path, "fanout", n)
+
+
 def test_kill_during_a_durable_sleep(tmp_path: Path) -> None:
     n, seconds = 5, 1.5
     record = tmp_path / "record"
