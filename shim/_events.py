@@ -142,11 +142,8 @@ def get_event_coroutine(ops: Operations, workflow_id: str, key: str, timeout_sec
     frame.next_function_id()
     frame.next_function_id()
 
-    async def run() -> Any:
-        deadline = await mx.record_deadline(engine, frame, timeout_seconds)
-        return await engine.record(frame, "DBOS.getEvent", lambda: read_event(engine, workflow_id, key, deadline))
-
-    return run()
+    return mx.wait_with_deadline(engine, frame, timeout_seconds, "DBOS.getEvent",
+                                 lambda deadline: read_event(engine, workflow_id, key, deadline))
 
 
 def get_all_events_coroutine(ops: Operations, workflow_id: str) -> Coroutine[Any, Any, dict[str, Any]]:

@@ -298,6 +298,25 @@ def record_deadline(engine: Engine, frame: WorkflowFrame, timeout_seconds: float
     return engine.record(frame, "DBOS.sleep", deadline)
 
 
+async def wait_with_deadline(engine: Engine, frame: WorkflowFrame, timeout_seconds: float, name: str,
+                             wait: Callable[[float], Coroutine[Any, Any, Any]]) -> Any:
+    """A timed wait inside a workflow, as DBOS records it: the deadline (``DBOS.sleep``), then the
+    wait's outcome (``name``), each a durable operation.
+
+    Both operations start in the same turn of the loop, so both are part of the workflow before its
+    body can return: an async body that stops awaiting (``asyncio.gather`` failing on another
+    awaitable) must not end the workflow with an operation Resonate has not seen started.
+    """
+    deadline = asyncio.ensure_future(record_deadline(engine, frame, timeout_seconds))
+    # Its failure surfaces through ``outcome``; one left over after the workflow ended is dropped.
+    deadline.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+    async def outcome() -> Any:
+        return await wait(await deadline)
+
+    return await asyncio.ensure_future(engine.record(frame, name, outcome))
+
+
 def remaining(deadline: float) -> float:
     return deadline - time.time()
 
@@ -479,10 +498,10 @@ def recv_coroutine(ops: Operations, topic: str | None, timeout_seconds: float) -
 
     async def run() -> Any:
         try:
-            deadline = await record_deadline(engine, frame, timeout_seconds)
             start = inbox.next_slot.get(topic, 0)
-            next_slot, message = await engine.record(
-                frame, "DBOS.recv", lambda: receive(engine, frame.workflow_id, topic, start, deadline)
+            next_slot, message = await wait_with_deadline(
+                engine, frame, timeout_seconds, "DBOS.recv",
+                lambda deadline: receive(engine, frame.workflow_id, topic, start, deadline),
             )
             inbox.next_slot[topic] = next_slot
             return message

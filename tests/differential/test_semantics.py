@@ -1721,6 +1721,29 @@ case(
                       'message': 'DBOS Error 5: Non-existent `send` destination workflow ID: no-such-order'}},
 )
 
+# Found while writing these tests: two recv calls waiting on the same topic at once in one workflow
+# (an async workflow gathering them) make the second raise DBOSWorkflowConflictIDError.
+case(
+    "concurrent_recv_on_one_topic_conflicts",
+    """
+    @DBOS.workflow()
+    async def two_receivers():
+        try:
+            return await asyncio.gather(DBOS.recv_async("t", 0.3), DBOS.recv_async("t", 0.3))
+        except BaseException as exc:
+            return describe_error(exc)
+
+    async def async_scenario():
+        with SetWorkflowID("two-receivers"):
+            handle = await DBOS.start_workflow_async(two_receivers)
+        return await handle.get_result()
+
+    def scenario():
+        return asyncio.run(async_scenario())
+    """,
+    {'type': 'DBOSWorkflowConflictIDError', 'message': 'DBOS Error 1: Conflicting workflow ID two-receivers'},
+)
+
 
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
