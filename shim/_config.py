@@ -79,6 +79,24 @@ class ShimConfigWarning(UserWarning):
     """A DBOSConfig key the shim accepts but that has no effect on Resonate."""
 
 
+MEMORY_URLS = frozenset({"sqlite://", "sqlite:///:memory:", ":memory:"})
+
+
+def store_path(config: dict[str, Any]) -> str | None:
+    """Where the embedded store lives: the SQLite file of ``system_database_url`` (DBOS's default name,
+    ``<app name>.sqlite``, when unset), or ``None`` for memory (``sqlite:///:memory:``)."""
+    url = config.get("system_database_url") or f"sqlite:///{config['name']}.sqlite"
+    if url in MEMORY_URLS:
+        return None
+    if url.startswith(("postgres://", "postgresql://", "postgresql+")):
+        raise ShimUnsupportedError(
+            "system_database_url='postgresql://...'", "a Postgres store (resonate-pg) is pending; use a SQLite file."
+        )
+    if not url.startswith("sqlite:///"):
+        raise DBOSInitializationError(f"unsupported system_database_url {url!r}: expected sqlite:///<file>")
+    return url.removeprefix("sqlite:///")
+
+
 def validate(config: DBOSConfig | dict[str, Any]) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise DBOSInitializationError("config must be a DBOSConfig dictionary")

@@ -19,6 +19,7 @@ from shim import _classes, _config, _scheduler
 from shim import _events, _messaging, _streams
 from shim._context import current_step, current_workflow
 from shim._engine import NEVER, Engine
+from shim.store import DurableLocalConnection, StoreCorruptError, open_store
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._operations import Operations, active_frame
 from shim._runtime import Bridge
@@ -31,7 +32,7 @@ from shim._specs import (
     qualified_name,
 )
 from shim._status import WorkflowStatus
-from shim.errors import DBOSException, DBOSWorkflowFunctionNotFoundError, ShimUnsupportedError
+from shim.errors import DBOSException, DBOSInitializationError, DBOSWorkflowFunctionNotFoundError, ShimUnsupportedError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,9 +55,22 @@ _registry = Registry()
 class _Launched:
     """Everything that exists between ``launch`` and ``destroy``."""
 
-    def __init__(self) -> None:
+    def __init__(self, store_path: str | None) -> None:
         self.bridge = Bridge()
-        resonate = self.bridge.call(_make_resonate())
+        try:
+            resonate, self.store = self.bridge.call(_make_resonate(store_path))
+        except StoreCorruptError as exc:
+            self.bridge.close()
+            if "workflow_status" not in exc.reason:
+                raise
+            raise DBOSInitializationError(
+                f"{store_path} is DBOS's own system database; the shim keeps its state in a store of its "
+                "own. Point system_database_url at another file, e.g. sqlite:///app.resonate.sqlite "
+                "(the DBOS file is left as it is)."
+            ) from exc
+        except BaseException:
+            self.bridge.close()
+            raise
         self.engine = Engine(self.bridge, _registry, resonate)
         self.operations = Operations(self.engine)
         self.bridge.call(self._register_all_and_start())
@@ -75,21 +89,31 @@ class _Launched:
         self.scheduler.stop()
         _registry.listeners.remove(self._register_later)
         try:
-            self.bridge.submit(self.engine.resonate.stop()).result(timeout=5)
+            self.bridge.submit(self._stop()).result(timeout=10)
         except Exception:  # noqa: BLE001 - stopping is best effort; the loop is closed next anyway
             logger.debug("Resonate did not stop cleanly", exc_info=True)
+            self.store.close()
         self.bridge.close()
 
+    async def _stop(self) -> None:
+        try:
+            await self.engine.resonate.stop()
+        finally:
+            await self.store.aclose()  # after stop: stopping still drains in-flight work into the store
 
-async def _make_resonate() -> Resonate:
-    return Resonate(
-        env={},  # an exported RESONATE_URL must not silently switch an embedded app to a server
+
+async def _make_resonate(store_path: str | None) -> tuple[Resonate, DurableLocalConnection]:
+    """Resonate on the embedded store: a SQLite file that survives crashes, or memory (``None``)."""
+    store = open_store(store_path)
+    resonate = Resonate(
+        network=store,
         retry_policy=NEVER,
         ttl=LOCAL_LEASE,
         max_concurrent_tasks=MAX_CONCURRENT_TASKS,
         subscription_refresh_secs=0,
         autostart=False,
     )
+    return resonate, store
 
 
 class _Instance:
@@ -157,7 +181,7 @@ class DBOS(metaclass=_DBOSMeta):
         if _instance is None:
             raise DBOSException("No DBOS was created yet")
         if _instance.launched is None:
-            _instance.launched = _Launched()
+            _instance.launched = _Launched(_config.store_path(_instance.config))
             logger.info("DBOS launched on Resonate")
 
     @classmethod

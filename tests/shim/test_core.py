@@ -89,7 +89,7 @@ async def async_workflow(x: int) -> tuple[object, ...]:
 def test_module_itself_works_as_dbos() -> None:
     assert shim.workflow is DBOS.workflow
     assert shim.SetWorkflowID is SetWorkflowID
-    shim(config={"name": "module-call"})
+    shim(config={"name": "module-call", "system_database_url": "sqlite:///:memory:"})
     shim.launch()
     try:
         with shim.SetWorkflowID("module-1"):

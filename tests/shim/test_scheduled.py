@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from resonate.resonate import Resonate
 
 import shim._dbos as shim_dbos
 from shim import DBOS, _scheduler
 from shim._scheduler import ManualClock, Scheduler, ScheduleStore, use_clock
 from shim.cron import CronError
 from shim.errors import DBOSException, DBOSWorkflowFunctionNotFoundError, ShimUnsupportedError
-from shim.store import open_store
 
 T0 = datetime(2030, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC)
 APP = "sched-tests"
@@ -77,6 +75,7 @@ class Launcher:
 
     def __init__(self) -> None:
         self.clock = ManualClock(T0)
+        self.database_url = "sqlite:///:memory:"
         self.registry = shim_dbos._registry
         self._decorated = list(_scheduler._decorated.get(self.registry, []))
 
@@ -84,7 +83,7 @@ class Launcher:
         if clock is not None:
             self.clock = clock
         with use_clock(self.clock):
-            DBOS(config={"name": APP})
+            DBOS(config={"name": APP, "system_database_url": self.database_url})
             DBOS.launch()
         self.clock.settle()  # the scheduler's first round (start-up backfill included) is done
         return self.clock
@@ -219,19 +218,10 @@ def test_invalid_cron_is_rejected_at_decoration_as_dbos_does() -> None:
 # -- restarts on the durable store ---------------------------------------------------------------
 
 
-def test_schedules_and_their_ticks_survive_a_restart(sched: Launcher, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schedules_and_their_ticks_survive_a_restart(sched: Launcher, tmp_path: Path) -> None:
     """Three lives of one app on one store file: schedules persist; ticks missed while down are
     skipped (DBOS's default) or backfilled (automatic_backfill=True); re-firing a tick never re-runs it."""
-    connections = []
-
-    async def durable_resonate() -> Resonate:
-        connections.append(open_store(tmp_path / "app.resonate"))
-        return Resonate(network=connections[-1], retry_policy=shim_dbos.NEVER, ttl=shim_dbos.LOCAL_LEASE,
-                        max_concurrent_tasks=shim_dbos.MAX_CONCURRENT_TASKS, subscription_refresh_secs=0,
-                        autostart=False)
-
-    monkeypatch.setattr(shim_dbos, "_make_resonate", durable_resonate)
+    sched.database_url = f"sqlite:///{tmp_path / 'app.sqlite'}"
 
     @DBOS.scheduled("*/10 * * * * *")
     @DBOS.workflow()
@@ -240,7 +230,6 @@ def test_schedules_and_their_ticks_survive_a_restart(sched: Launcher, tmp_path: 
 
     def restart(clock: ManualClock) -> ManualClock:
         DBOS.destroy()
-        connections.pop().close()
         return sched.launch(clock)
 
     decorated = f"sched-{ticker.__qualname__}-"
@@ -271,7 +260,6 @@ def test_schedules_and_their_ticks_survive_a_restart(sched: Launcher, tmp_path: 
     assert set(runs.values()) == {1}
     assert len(runs) == 3 * 2 + 3  # 10 and 50 of each schedule, and 20-40 backfilled for one
     DBOS.destroy()
-    connections.pop().close()
 
 
 # -- the schedule API -------------------------------------------------------------------------------
