@@ -73,6 +73,10 @@ class _Launched:
             raise
         self.engine = Engine(self.bridge, _registry, resonate)
         self.operations = Operations(self.engine)
+        self.scheduler: _scheduler.Scheduler | None = None
+
+    def start(self) -> None:
+        """Start Resonate; recovered workflows begin to run here, so ``DBOS`` must already see us."""
         self.bridge.call(self._register_all_and_start())
         _registry.listeners.append(self._register_later)
         self.scheduler = _scheduler.Scheduler.launch(self.operations, _registry, DBOS.config.get("name"))
@@ -86,8 +90,10 @@ class _Launched:
         self.bridge.loop.call_soon_threadsafe(self.engine.register, spec)
 
     def close(self) -> None:
-        self.scheduler.stop()
-        _registry.listeners.remove(self._register_later)
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self._register_later in _registry.listeners:
+            _registry.listeners.remove(self._register_later)
         try:
             self.bridge.submit(self._stop()).result(timeout=10)
         except Exception:  # noqa: BLE001 - stopping is best effort; the loop is closed next anyway
@@ -181,7 +187,13 @@ class DBOS(metaclass=_DBOSMeta):
         if _instance is None:
             raise DBOSException("No DBOS was created yet")
         if _instance.launched is None:
-            _instance.launched = _Launched(_config.store_path(_instance.config))
+            launched = _instance.launched = _Launched(_config.store_path(_instance.config))
+            try:
+                launched.start()
+            except BaseException:
+                _instance.launched = None
+                launched.close()
+                raise
             logger.info("DBOS launched on Resonate")
 
     @classmethod

@@ -1,0 +1,63 @@
+"""A DBOS program run on the shim in a child process that the test kills with SIGKILL.
+
+    python -m tests.shim.programs.crashing DB_FILE RECORD_FILE start|recover [CRASH_AT]
+
+Every step body appends its index to RECORD_FILE. With CRASH_AT, the step of that index (or
+"sleep", the sleep) announces itself on stdout and then waits to be killed.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from shim import DBOS, SetWorkflowID
+
+db_file, record_file, mode = sys.argv[1:4]
+crash_at = sys.argv[4] if len(sys.argv) > 4 else None
+
+DBOS(config={"name": "crash-app", "system_database_url": f"sqlite:///{db_file}"})
+
+
+def announce_and_hang(where: str) -> None:
+    print(f"REACHED {where}", flush=True)
+    threading.Event().wait()  # until SIGKILL
+
+
+@DBOS.step()
+def step(i: int) -> int:
+    with open(record_file, "a", encoding="utf-8") as record:
+        record.write(f"step {i}\n")
+    if crash_at == str(i):
+        announce_and_hang(f"step {i}")
+    return i * i
+
+
+@DBOS.step()
+def before_sleep() -> None:
+    if crash_at == "sleep":
+        print("REACHED sleep", flush=True)
+
+
+@DBOS.workflow()
+def child(i: int) -> int:
+    return step(i) + 1
+
+
+@DBOS.workflow()
+def pipeline(n: int) -> dict[str, object]:
+    squares = [step(i) for i in range(n)]
+    from_child = child(n)
+    before_sleep()
+    DBOS.sleep(1.5)
+    after = step(n + 1)
+    return {"squares": squares, "child": from_child, "after": after, "id": DBOS.workflow_id}
+
+
+DBOS.launch()
+if mode == "start":
+    with SetWorkflowID("order-7"):
+        print("RESULT", pipeline(5), flush=True)
+else:
+    print("RESULT", DBOS.retrieve_workflow("order-7").get_result(), flush=True)
+DBOS.destroy()
