@@ -9,6 +9,7 @@ function call, the step results summed. Runtimes:
 * ``native``  resonate-sdk 0.8 local mode (``LocalConnection``, in memory);
 * ``memory``  this project's store without a file (``open_store(None)``);
 * ``durable`` this project's store on a SQLite file (``open_store(path)``);
+* ``shim``    the same workflow written for DBOS, run on the shim's durable default (a SQLite file);
 * ``dbos``    DBOS (2.x) on a SQLite file, its default settings;
 * ``dbos-wal`` the same with the file switched to WAL first.
 
@@ -83,6 +84,44 @@ def _resonate_case(runtime: str, n: int, reps: int, tmp: Path) -> list[float]:
         return out
 
     return asyncio.run(go())
+
+
+# -- the shim (the DBOS program, unchanged but for its import) ---------------------
+
+
+def _shim_case(sizes: list[int], reps: dict[int, int], tmp: Path) -> dict[int, list[float]]:
+    import logging
+
+    from shim import DBOS
+
+    logging.getLogger("dbos").setLevel(logging.WARNING)
+    DBOS(config={"name": "bench-steps", "system_database_url": f"sqlite:///{tmp / 'shim.sqlite'}"})
+
+    @DBOS.step()
+    def step(i: int) -> int:
+        return i
+
+    @DBOS.workflow()
+    def wf(n: int) -> int:
+        total = 0
+        for i in range(n):
+            total += step(i)
+        return total
+
+    DBOS.launch()
+    try:
+        wf(3)
+        result: dict[int, list[float]] = {}
+        for n in sizes:
+            result[n] = []
+            for _ in range(reps[n]):
+                start = time.perf_counter()
+                total = wf(n)
+                result[n].append((time.perf_counter() - start) * 1000 / n)
+                assert total == n * (n - 1) // 2
+    finally:
+        DBOS.destroy()
+    return result
 
 
 # -- DBOS (child process) --------------------------------------------------------
@@ -192,6 +231,9 @@ def main() -> None:
                     file=sys.stderr,
                     flush=True,
                 )
+        results["shim"] = _shim_case(list(SIZES), {n: _reps("shim", n, budget) for n in SIZES}, Path(tmp))
+        for n, v in results["shim"].items():
+            print(f"  {'shim':8} n={n:<5} {statistics.median(v):8.3f} ms/step", file=sys.stderr, flush=True)
     if not a.no_dbos:
         for runtime, wal in (("dbos", False), ("dbos-wal", True)):
             results[runtime] = _dbos_case(
@@ -209,7 +251,7 @@ def main() -> None:
         for rt, by_n in results.items()
         if by_n
     }
-    runtimes = [rt for rt in ("native", "memory", "durable", "dbos", "dbos-wal") if rt in med]
+    runtimes = [rt for rt in ("native", "memory", "durable", "shim", "dbos", "dbos-wal") if rt in med]
     print(f"\nper-step cost, ms (median; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
     print(
         "steps   "
@@ -224,6 +266,13 @@ def main() -> None:
         print(f"{n:<8}{row}   {ratios}")
     flat = med["durable"][1000] / med["durable"][10]
     print(f"\ndurable flatness: per-step cost at 1000 steps / at 10 steps = {flat:.2f}")
+    print("\nshim (DBOS program on the shim's durable default) against the references:")
+    print("steps   shim/native  shim/durable  shim/dbos")
+    for n in SIZES:
+        s = med["shim"][n]
+        vs_dbos = f"{s / med['dbos'][n]:10.3f}x" if "dbos" in med else "         -"
+        print(f"{n:<8}{s / med['native'][n]:10.2f}x  {s / med['durable'][n]:11.2f}x  {vs_dbos}")
+    print(f"shim flatness: per-step cost at 1000 steps / at 10 steps = {med['shim'][1000] / med['shim'][10]:.2f}")
 
 
 if __name__ == "__main__":
