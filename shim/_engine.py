@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +23,7 @@ from resonate.context import Context
 from resonate.error import ResonateError
 from resonate.resonate import Resonate
 from resonate.retry import Never
-from resonate.types import PromiseRecord
+from resonate.types import PromiseRecord, Value
 
 from shim import _serialization as ser
 from shim._classes import InstanceRef, instance_for
@@ -32,6 +33,8 @@ from shim._runtime import Bridge
 from shim._specs import Registry, StepSpec, WorkflowSpec
 from shim._status import WorkflowStatus, status_from_record
 from shim.errors import (
+    DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded,
+    MaxRecoveryAttemptsExceededError,
     DBOSConflictingWorkflowError,
     DBOSMaxStepRetriesExceeded,
     DBOSNonExistentWorkflowError,
@@ -43,6 +46,8 @@ logger = logging.getLogger("dbos")
 NEVER = Never()
 # Resonate's default deadline for a top-level run is one day; a DBOS workflow has none.
 NO_DEADLINE = timedelta(days=365 * 100)
+# Execution markers only ever need to exist; they never settle.
+MARKER_TIMEOUT_AT = 1 << 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,10 @@ class Engine:
         workflow_id = to_workflow_id(ctx.info.id)
         if spec.name not in self.registry.workflows:
             raise DBOSWorkflowFunctionNotFoundError(workflow_id, f"{spec.name} is not registered")
+        attempt = await self._count_execution(ctx.info.id)
+        if attempt > spec.max_recovery_attempts + 1:
+            logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, spec.max_recovery_attempts))
+            raise ser.to_storable(DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded(workflow_id))
         args, kwargs, instance = ser.loads(payload)
         if instance is not None:
             args = (instance_for(instance), *args)
@@ -146,6 +155,19 @@ class Engine:
             self._live_errors[workflow_id] = exc
             raise ser.to_storable(exc) from None
         return ser.dumps(value)
+
+    async def _count_execution(self, promise_id: str) -> int:
+        """Which execution of this workflow this is (1 = first), counted durably, as DBOS counts
+        recovery attempts: one marker promise per execution, created by exactly one of them."""
+        token = uuid.uuid4().hex
+        attempt = 1
+        while True:
+            marker = await self.resonate.promises.create(
+                f"{promise_id}:attempt.{attempt}", MARKER_TIMEOUT_AT, Value(data=token), {}
+            )
+            if marker.param.data == token:
+                return attempt
+            attempt += 1
 
     # -- operations inside a workflow ------------------------------------------------------------
 

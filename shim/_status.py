@@ -9,6 +9,7 @@ from resonate.codec import _deserialize_error
 from resonate.types import PromiseRecord
 
 from shim import _serialization as ser
+from shim.errors import DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded
 
 WorkflowStatusString = Literal[
     "PENDING", "SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "ENQUEUED"
@@ -83,4 +84,6 @@ def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatu
     elif record.state == "rejected":
         # promises.get has already decoded the payload; only the exception remains to rebuild
         status.error = ser.rebuilt(_deserialize_error(record.value.data))
+        if isinstance(status.error, DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded):
+            status.status = "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
     return status

@@ -66,3 +66,15 @@ def test_killed_during_a_durable_sleep_resumes_without_rerunning_steps(tmp_path:
     _kill_when_reached(_run(tmp_path, "start", crash_at="sleep"), "sleep")
     assert _result(_run(tmp_path, "recover")) == EXPECTED
     assert set(_runs(tmp_path).values()) == {1}
+
+
+@pytest.mark.slow
+def test_a_workflow_that_keeps_crashing_stops_after_its_recovery_attempts(tmp_path: Path) -> None:
+    _kill_when_reached(_run(tmp_path, "doomed"), "doomed")  # first execution
+    _kill_when_reached(_run(tmp_path, "doomed-status"), "doomed")  # recovered at launch: attempt 2 of 1 + 1
+    # third execution exceeds max_recovery_attempts=1: not run again, dead-lettered as in DBOS
+    assert _result(_run(tmp_path, "doomed-status")) == {
+        "error": "DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded",
+        "status": "MAX_RECOVERY_ATTEMPTS_EXCEEDED",
+    }
+    assert _runs(tmp_path)["doomed"] == 2

@@ -1,9 +1,10 @@
 """A DBOS program run on the shim in a child process that the test kills with SIGKILL.
 
-    python -m tests.shim.programs.crashing DB_FILE RECORD_FILE start|recover [CRASH_AT]
+    python -m tests.shim.programs.crashing DB_FILE RECORD_FILE MODE [CRASH_AT]
 
-Every step body appends its index to RECORD_FILE. With CRASH_AT, the step of that index (or
-"sleep", the sleep) announces itself on stdout and then waits to be killed.
+MODE: start | recover (the pipeline workflow), doomed | doomed-status (a workflow that kills its
+process every time it runs). Every step body appends its index to RECORD_FILE. With CRASH_AT, the
+step of that index (or "sleep", the sleep) announces itself on stdout and then waits to be killed.
 """
 
 from __future__ import annotations
@@ -54,8 +55,24 @@ def pipeline(n: int) -> dict[str, object]:
     return {"squares": squares, "child": from_child, "after": after, "id": DBOS.workflow_id}
 
 
+@DBOS.workflow(max_recovery_attempts=1)
+def doomed() -> None:
+    with open(record_file, "a", encoding="utf-8") as record:
+        record.write("doomed\n")
+    announce_and_hang("doomed")
+
+
 DBOS.launch()
-if mode == "start":
+if mode == "doomed":
+    with SetWorkflowID("doomed-1"):
+        doomed()
+elif mode == "doomed-status":
+    handle = DBOS.retrieve_workflow("doomed-1")
+    try:
+        handle.get_result()
+    except Exception as exc:  # noqa: BLE001 - the type is what the test reads
+        print("RESULT", {"error": type(exc).__name__, "status": handle.get_status().status}, flush=True)
+elif mode == "start":
     with SetWorkflowID("order-7"):
         print("RESULT", pipeline(5), flush=True)
 else:
