@@ -70,6 +70,14 @@ class Facts:
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     constructs_dbos: bool = False  # a ``DBOS(...)`` call somewhere
     module_names: set[str] = field(default_factory=set)  # names bound at module level
+    # module-level plain ``def`` functions that call ``DBOS.launch()`` in their own body: the program's entry
+    # points, which D2R102 makes ``async def`` (``resonate.start()`` needs a running event loop)
+    entry_points: set[str] = field(default_factory=set)
+    # local names bound to the asyncio module (``import asyncio``, ``import asyncio as aio``)
+    asyncio_names: set[str] = field(default_factory=set)
+    # workflows that a module-level workflow calls or starts: they also run as children, under Resonate ids
+    # (``{parent}:{n}``) that differ from DBOS's (``{parent}-{n}``)
+    child_workflows: set[str] = field(default_factory=set)
 
     @property
     def imports_dbos(self) -> bool:
@@ -142,6 +150,8 @@ class _Collector(cst.CSTVisitor):
     def __init__(self) -> None:
         self.facts = Facts()
         self._depth = 0  # function/class nesting
+        self._top: cst.FunctionDef | None = None  # the module-level function being visited
+        self._calls: list[tuple[str, str]] = []  # (module-level function, name it calls or starts)
 
     # imports (anywhere: DBOS code sometimes imports inside functions)
     def visit_Import(self, node: cst.Import) -> None:
@@ -149,6 +159,9 @@ class _Collector(cst.CSTVisitor):
             mod = dotted(alias.name)
             if mod is None:
                 continue
+            if mod == "asyncio":
+                asname = alias.asname.name if alias.asname is not None else None
+                self.facts.asyncio_names.add(asname.value if isinstance(asname, cst.Name) else "asyncio")
             if mod == "dbos" or mod.startswith("dbos."):
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     if mod == "dbos":
@@ -186,10 +199,13 @@ class _Collector(cst.CSTVisitor):
         if self._depth == 0:
             self.facts.module_names.add(node.name.value)
             self._record_function(node)
+            self._top = node
         self._depth += 1
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._depth -= 1
+        if self._depth == 0:
+            self._top = None
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._depth == 0:
@@ -202,8 +218,19 @@ class _Collector(cst.CSTVisitor):
             self.facts.module_names.add(node.target.value)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.facts.resolve(node.func) == "DBOS":
+        api = self.facts.resolve(node.func)
+        if api == "DBOS":
             self.facts.constructs_dbos = True
+        elif api == "DBOS.launch" and self._depth == 1 and self._top is not None:
+            top = self._top
+            if top.asynchronous is None and top.name.value not in self.facts.functions:
+                self.facts.entry_points.add(top.name.value)
+        if self._top is not None:
+            target = node.func
+            if api in ("DBOS.start_workflow", "DBOS.start_workflow_async") and node.args:
+                target = node.args[0].value
+            if isinstance(target, cst.Name):
+                self._calls.append((self._top.name.value, target.value))
 
     def _record_function(self, node: cst.FunctionDef) -> None:
         kind: str | None = None
@@ -243,7 +270,11 @@ class _Collector(cst.CSTVisitor):
 def analyse(module: cst.Module) -> Facts:
     collector = _Collector()
     module.visit(collector)
-    return collector.facts
+    facts = collector.facts
+    facts.child_workflows = {
+        callee for caller, callee in collector._calls if facts.workflow(caller) and facts.workflow(callee)
+    }
+    return facts
 
 
 def facts_for(context: CodemodContext, module: cst.Module) -> Facts:

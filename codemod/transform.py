@@ -106,6 +106,15 @@ class RuleTransformer(VisitorBasedCodemodCommand):
     def mark_applied(self) -> None:
         self.context.scratch.setdefault(APPLIED_KEY, set()).add(self.CODE)
 
+    def converts_durable_functions(self) -> bool:
+        """Workflows and steps become Resonate functions (D2R103/D2R104 on): DBOS is no longer launched."""
+        kinds = {f.kind for f in self.facts.functions.values()}
+        return not (("workflow" in kinds and not self.enabled("D2R103")) or ("step" in kinds and not self.enabled("D2R104")))
+
+    def becomes_async(self, name: str) -> bool:
+        """The module-level plain function ``name`` is an entry point D2R102 turns into ``async def``."""
+        return name in self.facts.entry_points and self.enabled("D2R102") and self.converts_durable_functions()
+
     @property
     def frame(self) -> Frame | None:
         return self._frames[-1] if self._frames else None
@@ -162,9 +171,10 @@ class RuleTransformer(VisitorBasedCodemodCommand):
                 self._primary.add(id(node.func))  # type: ignore[attr-defined]
             elif kind == "def":
                 self._pending.append([])
-                self._frames.append(
-                    Frame("function", node.name.value, node.asynchronous is not None, not self._frames)  # type: ignore[attr-defined]
-                )
+                name = node.name.value  # type: ignore[attr-defined]
+                top = not self._frames
+                is_async = node.asynchronous is not None or (top and self.becomes_async(name))  # type: ignore[attr-defined]
+                self._frames.append(Frame("function", name, is_async, top))
             elif kind == "class":
                 self._pending.append([])
                 self._frames.append(Frame("class", node.name.value))  # type: ignore[attr-defined]
@@ -281,3 +291,15 @@ def insert_after_imports(module: cst.Module, statements: list[cst.BaseStatement]
             continue
         break
     return module.with_changes(body=[*body[:index], *statements, *body[index:]])
+
+
+def insert_before_definitions(module: cst.Module, statements: list[cst.BaseStatement]) -> cst.Module:
+    """Put ``statements`` (definitions) before the module's first top-level ``def``/``class``, or at its end.
+
+    Each inserted definition gets the two blank lines PEP 8 asks for; the definition that follows keeps its own.
+    """
+    body = list(module.body)
+    index = next((i for i, s in enumerate(body) if isinstance(s, (cst.FunctionDef, cst.ClassDef))), len(body))
+    blank = (cst.EmptyLine(), cst.EmptyLine())
+    spaced = [s.with_changes(leading_lines=(*blank, *s.leading_lines)) for s in statements]  # type: ignore[attr-defined]
+    return module.with_changes(body=[*body[:index], *spaced, *body[index:]])

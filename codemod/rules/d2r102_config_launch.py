@@ -44,10 +44,18 @@ class ConfigLaunch(RuleTransformer):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._created = False
         self._notes: list[str] = []
-        kinds = {f.kind for f in facts_for(self.context, tree).functions.values()}
-        if ("workflow" in kinds and not self.enabled("D2R103")) or ("step" in kinds and not self.enabled("D2R104")):
+        self.facts = facts_for(self.context, tree)
+        if not self.converts_durable_functions():
             return tree  # DBOS still runs this module's workflows/steps: keep DBOS configured and launched
         return super().transform_module_impl(tree)
+
+    @property
+    def _in_async(self) -> bool:
+        return bool(self.frame and self.frame.is_async and self.frame.kind == "function")
+
+    def _in_entry(self) -> bool:
+        f = self.frame
+        return f is not None and f.kind == "function" and f.module_level and self.becomes_async(f.name)
 
     def _expr_call(self, node: cst.SimpleStatementLine) -> tuple[str | None, cst.Call | None]:
         if len(node.body) == 1 and isinstance(node.body[0], cst.Expr) and isinstance(node.body[0].value, cst.Call):
@@ -69,12 +77,12 @@ class ConfigLaunch(RuleTransformer):
             return cst.RemoveFromParent()
         if api == "DBOS.launch" and c is not None and not c.args:
             self.mark_applied()
-            if not (self.frame and self.frame.is_async and self.frame.kind == "function"):
+            if not self._in_async:
                 self.todo(self.CODE, f"{INSTANCE}.start() needs a running asyncio loop: call it from async code "
                           "(for example the first line of an `async def main()` run by asyncio.run)")
             return updated_node.with_changes(body=[cst.Expr(build.call(f"{INSTANCE}.start"))])
         if api == "DBOS.destroy" and c is not None:
-            if self.frame and self.frame.is_async and self.frame.kind == "function":
+            if self._in_async:
                 self.mark_applied()
                 return updated_node.with_changes(body=[cst.Expr(cst.Await(build.call(f"{INSTANCE}.stop")))])
             self.todo(self.CODE, f"`await {INSTANCE}.stop()` replaces DBOS.destroy() but needs async code")
@@ -87,6 +95,50 @@ class ConfigLaunch(RuleTransformer):
             return cst.Assign([cst.AssignTarget(updated_node.target)], updated_node.value)
         return updated_node
 
+    # ── the entry point: the plain function that launched DBOS becomes ``async def`` ──
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        name = original_node.name.value
+        if len(self._frames) != 1 or original_node.asynchronous is not None or not self.becomes_async(name):
+            return updated_node
+        self.mark_applied()
+        if name not in self._called_at_module_level:
+            self.todo(self.CODE, f"`{name}` launched DBOS and is now `async def` ({INSTANCE}.start() needs a running "
+                      f"event loop): its callers run it with `asyncio.run({name}())` or await it")
+        return updated_node.with_changes(asynchronous=cst.Asynchronous())
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = original_node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "run"
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.facts.asyncio_names
+            and self._in_entry()
+            and len(updated_node.args) == 1
+            and updated_node.args[0].keyword is None
+            and not updated_node.args[0].star
+        ):
+            # the entry point now runs on the event loop: asyncio.run(coro) there is ``await coro``
+            self.mark_applied()
+            return self.awaited(original_node, updated_node.args[0].value)
+        if isinstance(func, cst.Name) and self.becomes_async(func.value):
+            self.mark_applied()
+            if not self._frames:
+                self.add_needed_import("asyncio")
+                return build.call("asyncio.run", updated_node)
+            if self._in_async:
+                return self.awaited(original_node, updated_node)
+            self.todo(self.CODE, f"`{func.value}` is now `async def`: call it from async code with `await`, "
+                      f"or run it with `asyncio.run({func.value}())`")
+        return updated_node
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # entry points called by module-level code (``if __name__ == "__main__": main()``) need no TODO
+        self._called_at_module_level = {
+            n for stmt in node.body for n in _module_level_calls(stmt) if n in self.facts.entry_points
+        }
+
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         updated_node = super().leave_Module(original_node, updated_node)
         if not self._created:
@@ -95,6 +147,26 @@ class ConfigLaunch(RuleTransformer):
         self.add_needed_import("resonate.retry", "Never")
         stmt = with_comments(instance_statement(), [todo_comment(self.CODE, n) for n in (IN_MEMORY, *self._notes)])
         return insert_after_imports(updated_node, [stmt])  # type: ignore[list-item]
+
+
+def _module_level_calls(stmt: cst.CSTNode) -> list[str]:
+    """Names called in module-level code (not inside function or class bodies)."""
+    found: list[str] = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name):
+                found.append(node.func.value)
+
+    if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        stmt.visit(_Calls())
+    return found
 
 
 RULE = Rule(
@@ -109,7 +181,13 @@ RULE = Rule(
         "- `retry_policy=Never()`: DBOS runs steps and workflows once unless a step asks for retries "
         "(Resonate's own default retries ~30 times);\n"
         "- `autostart=False`: constructing needs no event loop; `DBOS.launch()` becomes `resonate.start()`, "
-        "which needs a running asyncio loop (a TODO marks a call from synchronous code).\n\n"
+        "which needs a running asyncio loop.\n\n"
+        "The plain `def` function that calls `DBOS.launch()` (the program's entry point, often `main`) becomes "
+        "`async def`, so the workflow calls in it can be awaited: `asyncio.run(coro)` inside it becomes "
+        "`await coro`, a module-level call of it (`if __name__ == \"__main__\": main()`) becomes "
+        "`asyncio.run(main())`, and a call from async code is awaited. An entry point this module never calls gets "
+        "a TODO, since its callers elsewhere must now run it with `asyncio.run`. `DBOS.launch()` anywhere else in "
+        "synchronous code gets a TODO.\n\n"
         "The instance is local and in memory: state does not survive the process, unlike DBOS's system database. "
         "The TODO on it says so; pass `url=` to use a Resonate server. `config: DBOSConfig = {...}` keeps its dict "
         "without the DBOS type; other `DBOS(...)` arguments (`fastapi=`, `flask=`, `conductor_key=`) get a TODO. "
@@ -138,6 +216,48 @@ RULE = Rule(
 
             async def main() -> None:
                 resonate.start()
+            ''',
+        ),
+        Example(
+            title="The entry point becomes async",
+            before='''
+            from dbos import DBOS
+
+            DBOS(config={"name": "app"})
+
+            @DBOS.workflow()
+            def greet(name: str) -> str:
+                return f"hello {name}"
+
+            def main() -> None:
+                DBOS.launch()
+                print(greet("ada"))
+                DBOS.destroy()
+
+            if __name__ == "__main__":
+                main()
+            ''',
+            after='''
+            import asyncio
+            import uuid
+            from resonate.context import Context
+            from resonate.resonate import Resonate
+            from resonate.retry import Never
+
+            # TODO(dbos2resonate): D2R102 local Resonate keeps its state in memory: unlike DBOS's system database it does not survive the process; pass url= to use a Resonate server. See docs/rules/D2R102.md
+            resonate = Resonate(env={}, retry_policy=Never(), autostart=False)
+
+            @resonate.register
+            async def greet(ctx: Context, name: str) -> str:
+                return f"hello {name}"
+
+            async def main() -> None:
+                resonate.start()
+                print(await resonate.run(str(uuid.uuid4()), greet, "ada").result())
+                await resonate.stop()
+
+            if __name__ == "__main__":
+                asyncio.run(main())
             ''',
         ),
     ),

@@ -22,6 +22,11 @@ def add_ctx_param(node: cst.FunctionDef) -> cst.FunctionDef:
     return node.with_changes(params=new)
 
 
+def runs_functions(func: cst.BaseExpression) -> bool:
+    """``ctx.run``/``resonate.run`` and kin: Resonate calls that take a durable function as a value."""
+    return isinstance(func, cst.Attribute) and func.attr.value in ("run", "rpc", "detached", "register")
+
+
 class WorkflowDecorator(RuleTransformer):
     CODE = "D2R103"
     TRIGGERS = ("workflow",)
@@ -68,6 +73,17 @@ class WorkflowDecorator(RuleTransformer):
     def _is_workflow_decorator(self, dec: cst.Decorator) -> bool:
         expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
         return self.facts.resolve(expr) == "DBOS.workflow"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # a workflow handed to other code as a value: that code calls it the DBOS way
+        if self.facts.resolve(node.func) is not None or runs_functions(node.func):
+            return  # a DBOS API taking the function (start_workflow, enqueue): its own rule handles it
+        for arg in node.args:
+            if isinstance(arg.value, cst.Name) and self.facts.workflow(arg.value.value) is not None:
+                fn = arg.value.value
+                self.todo(self.CODE, f"`{fn}` is passed as a value: it is now an async Resonate function taking "
+                          f"ctx first, so whoever calls it must run it with `await {INSTANCE}.run(id, {fn}, ...)` "
+                          f"(in a workflow: `await ctx.run({fn}, ...)`)")
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if not isinstance(original_node.func, cst.Name):

@@ -7,7 +7,7 @@ import libcst as cst
 from codemod import build
 from codemod.analysis import StepRetry
 from codemod.rules.base import Example, Rule
-from codemod.rules.d2r103_workflow_decorator import add_ctx_param
+from codemod.rules.d2r103_workflow_decorator import runs_functions, add_ctx_param
 from codemod.transform import RuleTransformer
 
 DBOS_MAX_RETRY_INTERVAL = 3600  # DBOS caps a step's retry wait at one hour
@@ -81,6 +81,15 @@ class StepDecorator(RuleTransformer):
     def _is_step_decorator(self, dec: cst.Decorator) -> bool:
         expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
         return self.facts.resolve(expr) == "DBOS.step"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.facts.resolve(node.func) is not None or runs_functions(node.func):
+            return
+        for arg in node.args:
+            if isinstance(arg.value, cst.Name) and self.facts.step(arg.value.value) is not None:
+                fn = arg.value.value
+                self.todo(self.CODE, f"`{fn}` is passed as a value: it now takes a Context first, so whoever "
+                          f"calls it must run it in a workflow with `await ctx.run({fn}, ...)`")
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if not isinstance(original_node.func, cst.Name):

@@ -6,11 +6,40 @@ import libcst as cst
 
 from codemod import build
 from codemod.rules.base import Example, Rule
-from codemod.transform import INSTANCE, RuleTransformer
+from codemod.todo import todo_comment
+from codemod.transform import INSTANCE, RuleTransformer, insert_before_definitions, with_comments
 
 HANDLES_KEY = "dbos2resonate.handles"  # (function, variable) -> "future" | "root": handles made by D2R105/D2R106
 START = ("DBOS.start_workflow", "DBOS.start_workflow_async")
 RETRIEVE = ("DBOS.retrieve_workflow", "DBOS.retrieve_workflow_async")
+STATUS = ("DBOS.get_workflow_status", "DBOS.get_workflow_status_async")
+GET_RESULT = ("DBOS.get_result", "DBOS.get_result_async")
+HANDLE_METHODS = ("get_result", "get_status", "get_workflow_id")
+# uses of a handle this rule rewrites (``h.get_result()``, ``h.workflow_id``, ...)
+HANDLE_USES = ("get_result()", "get_status()", "get_workflow_id()", "workflow_id")
+STATUS_FUNCTION = "workflow_status"
+STATUS_CLASS = "WorkflowStatus"
+# what the generated ``WorkflowStatus`` carries: a use of any other field of a DBOS status gets a TODO
+STATUS_FIELDS = ("workflow_id", "status")
+
+_STATUS_HELPER = f'''@dataclass(frozen=True)
+class {STATUS_CLASS}:
+    """What DBOS's ``handle.get_status()`` reported, read from the workflow's Resonate promise."""
+
+    workflow_id: str
+    status: str  # "PENDING", "SUCCESS", "ERROR" or "CANCELLED", as DBOS names them
+
+
+async def {STATUS_FUNCTION}(workflow_id: str) -> {STATUS_CLASS}:
+    state = (await {INSTANCE}.promises.get(workflow_id)).state
+    status = {{"pending": "PENDING", "resolved": "SUCCESS", "rejected": "ERROR"}}.get(state, "CANCELLED")
+    return {STATUS_CLASS}(workflow_id, status)
+'''
+
+
+def status_helper() -> list[cst.BaseStatement]:
+    """The ``WorkflowStatus`` class and ``workflow_status(id)`` a module gets when it read DBOS statuses."""
+    return [s.with_changes(leading_lines=()) for s in cst.parse_module(_STATUS_HELPER).body]
 
 
 def handles(rule: RuleTransformer) -> dict[tuple[str, str], str]:
@@ -25,13 +54,55 @@ def assigned_name(stmt: cst.SimpleStatementLine) -> str | None:
     return None
 
 
+def _single_arg(call: cst.Call) -> cst.BaseExpression | None:
+    if len(call.args) == 1 and call.args[0].keyword is None and not call.args[0].star:
+        return call.args[0].value
+    return None
+
+
 class StartWorkflow(RuleTransformer):
     CODE = "D2R105"
-    TRIGGERS = ("start_workflow", "retrieve_workflow")
+    TRIGGERS = ("start_workflow", "retrieve_workflow", "get_workflow_status", "get_result")
     DESCRIPTION = "Turn DBOS.start_workflow into ctx.run futures (in workflows) or resonate.run (elsewhere)."
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self._last: str | None = None
+        self._awaited_calls: set[int] = set()
+        self._use: dict[int, str] = {}  # id(expr) -> how its value is used: "attr" or "method()"
+        self._made: dict[int, str] = {}  # id(original call) -> "future" | "root": a handle this rule made
+        self._ids: dict[int, cst.BaseExpression] = {}  # id(original retrieve call left as is) -> its id argument
+        self._status_used = False
+        return super().transform_module_impl(tree)
 
     def _scope(self) -> str:
         return self._frames[0].name if self._frames else ""
+
+    # ── how is each expression used? (its parent is visited first) ──
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute):
+            self._use[id(node.func.value)] = node.func.attr.value + "()"
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._use.setdefault(id(node.value), node.attr.value)
+        if isinstance(node.value, cst.Await):  # ``(await h.get_status()).status``
+            self._use.setdefault(id(node.value.expression), node.attr.value)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._awaited_calls.add(id(node.expression))
+
+    def _awaited_by_user(self, node: cst.Call) -> bool:
+        return id(node) in self._awaited_calls
+
+    def _handle_kind(self, original: cst.BaseExpression) -> str | None:
+        """"future" | "root" for an expression that is a handle this rule (or D2R106) made, else None."""
+        if isinstance(original, cst.Name):
+            return handles(self).get((self._scope(), original.value))
+        if id(original) in self._ids:
+            return "retrieved"
+        return self._made.get(id(original))
+
+    # ── starting and retrieving ──
 
     def _convert_start(self, original: cst.Call, updated: cst.Call, api: str) -> cst.BaseExpression | None:
         if not updated.args or updated.args[0].keyword is not None or updated.args[0].star:
@@ -66,44 +137,100 @@ class StartWorkflow(RuleTransformer):
                     self.todo(self.CODE, f"{api} here needs async code: outside a workflow it becomes "
                               f"`{INSTANCE}.run(id, fn, ...)`, inside one `ctx.run(fn, ...)`")
                 return updated_node
-            self._last = ("future" if self.in_workflow else "root")
+            self._last = self._made[id(original_node)] = "future" if self.in_workflow else "root"
             self.mark_applied()
             return new
-        if api in RETRIEVE and self.in_async_plain and len(updated_node.args) == 1:
-            self._last = "root"
-            self.mark_applied()
-            get = build.call(f"{INSTANCE}.get", updated_node.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT))
-            return get if api.endswith("_async") else self.awaited(original_node, get)
-        # methods of a handle this rule made
+        if api in RETRIEVE or api in STATUS or api in GET_RESULT:
+            return self._retrieve(original_node, updated_node, api)
         func = original_node.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            kind = handles(self).get((self._scope(), func.value.value))
-            method = func.attr.value
-            if kind is None:
-                return updated_node
-            h = cst.Name(func.value.value)
-            if method == "get_result":
-                self.mark_applied()
-                awaitable = h if kind == "future" else build.result_of(h)
-                return awaitable if self._awaited_by_user(original_node) else self.awaited(original_node, awaitable)
-            if method == "get_workflow_id":
-                self.mark_applied()
-                return self.awaited(original_node, build.call(cst.Attribute(h, cst.Name("id"))))
-            if method in ("get_status", "get_status_async"):
-                self.todo("D2R203", "a Resonate handle has no DBOS status: use `done()` or the promise's state")
+        if isinstance(func, cst.Attribute) and isinstance(updated_node.func, cst.Attribute):
+            kind = self._handle_kind(func.value)
+            if kind is not None:
+                return self._method(original_node, updated_node, kind, func.attr.value)
+            if func.attr.value in HANDLE_METHODS and api is None and self.facts.resolve(func.value) is None:
+                # a handle the rule could not follow (from a list, a parameter, another function): say what it is now
+                self.todo(self.CODE, f"if this `.{func.attr.value}()` is on a DBOS workflow handle, Resonate's "
+                          "handle (from resonate.run/resonate.get) has `await h.result()` and `await h.id()`, "
+                          "and a ctx.run future is awaited itself")
         return updated_node
 
-    def _awaited_by_user(self, node: cst.Call) -> bool:
-        return id(node) in self._awaited_calls
+    def _retrieve(self, original: cst.Call, updated: cst.Call, api: str) -> cst.BaseExpression:
+        wf_id = _single_arg(updated)
+        if wf_id is None or not self.in_async_plain:
+            return updated  # the safety net marks it
+        self.mark_applied()
+        awaited_by_user = api.endswith("_async")
+        if api in STATUS:
+            self._status_used = True
+            self._check_status_use(original)
+            status = build.call(STATUS_FUNCTION, wf_id)
+            return status if awaited_by_user else self.awaited(original, status)
+        if api in GET_RESULT:
+            result = build.result_of(cst.Await(build.call(f"{INSTANCE}.get", wf_id), lpar=[cst.LeftParen()],
+                                               rpar=[cst.RightParen()]))
+            return result if awaited_by_user else self.awaited(original, result)
+        use = self._use.get(id(original))
+        if use == "get_status()":
+            # ``DBOS.retrieve_workflow(x).get_status()``: the status is read by id, no handle needed
+            self._ids[id(original)] = wf_id
+            return updated
+        if use is not None and use not in HANDLE_USES:
+            return updated  # a use of the handle this rule cannot follow: the safety net marks it
+        self._last = self._made[id(original)] = "root"
+        get = build.call(f"{INSTANCE}.get", wf_id)
+        return get if awaited_by_user else self.awaited(original, get)
 
-    def visit_Await(self, node: cst.Await) -> None:
-        self._awaited_calls.add(id(node.expression))
+    def _handle_id(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
+        if id(original) in self._ids:
+            return self._ids[id(original)]
+        return cst.Await(build.call(cst.Attribute(updated, cst.Name("id"))))
+
+    def _method(self, original: cst.Call, updated: cst.Call, kind: str, method: str) -> cst.BaseExpression:
+        assert isinstance(updated.func, cst.Attribute) and isinstance(original.func, cst.Attribute)
+        h = updated.func.value
+        by_user = self._awaited_by_user(original)
+        if method == "get_result" and kind != "retrieved":
+            self.mark_applied()
+            awaitable = h if kind == "future" else build.result_of(h)
+            return awaitable if by_user else self.awaited(original, awaitable)
+        if method == "get_workflow_id" and kind != "retrieved":
+            self.mark_applied()
+            return self._awaited_id(original, h, kind)
+        if method == "get_status":
+            if kind == "future":
+                self.todo(self.CODE, "a child's status is read from its promise outside the durable log: a replay "
+                          "may see a later state than the first run did")
+            elif not self.in_async_plain:
+                self.todo(self.CODE, "reading a workflow's status needs async code: "
+                          f"`await {STATUS_FUNCTION}(workflow_id)`")
+                return updated
+            self._status_used = True
+            self._check_status_use(original)
+            self.mark_applied()
+            status = build.call(STATUS_FUNCTION, self._handle_id(original.func.value, h))
+            return status if by_user else self.awaited(original, status)
+        self.todo("D2R203", f"a Resonate handle has no `{method}`: it offers `await h.result()`, `await h.id()` "
+                  "and `h.done()`")
+        return updated
+
+    def _awaited_id(self, original: cst.BaseExpression, h: cst.BaseExpression, kind: str) -> cst.BaseExpression:
+        if kind == "future":
+            self.todo(self.CODE, "a child's Resonate id is `{parent}:{n}` (n counts the parent's ctx.run, sleep and "
+                      "promise calls), not DBOS's `{parent}-{n}`")
+        return self.awaited(original, build.call(cst.Attribute(h, cst.Name("id"))))
+
+    def _check_status_use(self, original: cst.Call) -> None:
+        use = self._use.get(id(original))
+        if use not in STATUS_FIELDS:
+            self.todo(self.CODE, f"`{STATUS_CLASS}` carries only {' and '.join(STATUS_FIELDS)} of DBOS's workflow "
+                      "status (its state comes from the Resonate promise)")
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
-        if original_node.attr.value == "workflow_id" and isinstance(original_node.value, cst.Name):
-            if (self._scope(), original_node.value.value) in handles(self):
+        if original_node.attr.value == "workflow_id":
+            kind = self._handle_kind(original_node.value)
+            if kind is not None and kind != "retrieved" and self.enabled("D2R103"):
                 self.mark_applied()
-                return self.awaited(original_node, build.call(cst.Attribute(original_node.value, cst.Name("id"))))
+                return self._awaited_id(original_node, updated_node.value, kind)
         return updated_node
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
@@ -118,10 +245,19 @@ class StartWorkflow(RuleTransformer):
         self._last = None
         return updated_node
 
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        self._last: str | None = None
-        self._awaited_calls: set[int] = set()
-        return super().transform_module_impl(tree)
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        updated_node = super().leave_Module(original_node, updated_node)
+        if not self._status_used:
+            return updated_node
+        if {STATUS_FUNCTION, STATUS_CLASS} & self.facts.module_names:
+            return updated_node.with_changes(body=[
+                with_comments(updated_node.body[0], [todo_comment(self.CODE, (
+                    f"the module already defines `{STATUS_FUNCTION}` or `{STATUS_CLASS}`; the DBOS status reads "
+                    "rewritten here need the helper of that name (see docs/rules/D2R105.md)"))]),
+                *updated_node.body[1:],
+            ]) if updated_node.body else updated_node
+        self.add_needed_import("dataclasses", "dataclass")
+        return insert_before_definitions(updated_node, status_helper())
 
 
 RULE = Rule(
@@ -177,6 +313,51 @@ RULE = Rule(
                 handle = resonate.run(str(uuid.uuid4()), fan_out, 3)
                 print(await handle.id())
                 return await handle.result()
+            ''',
+        ),
+        Example(
+            title="Statuses and retrieved workflows",
+            before='''
+            from dbos import DBOS
+
+            @DBOS.workflow()
+            def task(n: int) -> int:
+                return n * n
+
+            async def report(workflow_id: str) -> dict:
+                return {
+                    "status": DBOS.retrieve_workflow(workflow_id).get_status().status,
+                    "result": DBOS.retrieve_workflow(workflow_id).get_result(),
+                }
+            ''',
+            after='''
+            from dataclasses import dataclass
+            from resonate.context import Context
+
+
+            @dataclass(frozen=True)
+            class WorkflowStatus:
+                """What DBOS's ``handle.get_status()`` reported, read from the workflow's Resonate promise."""
+
+                workflow_id: str
+                status: str  # "PENDING", "SUCCESS", "ERROR" or "CANCELLED", as DBOS names them
+
+
+            async def workflow_status(workflow_id: str) -> WorkflowStatus:
+                state = (await resonate.promises.get(workflow_id)).state
+                status = {"pending": "PENDING", "resolved": "SUCCESS", "rejected": "ERROR"}.get(state, "CANCELLED")
+                return WorkflowStatus(workflow_id, status)
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def task(ctx: Context, n: int) -> int:
+                return n * n
+
+            async def report(workflow_id: str) -> dict:
+                return {
+                    "status": (await workflow_status(workflow_id)).status,
+                    "result": await (await resonate.get(workflow_id)).result(),
+                }
             ''',
         ),
     ),
