@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for set-up on a fresh machine: finds a Python 3.12+, makes .venv,
 # installs the project with its test extra (only when pyproject.toml changed), then runs
-#   example  - the bundled example program, through the shim, with no server
+#   example  - a tour on a bundled DBOS program: check it, show its migration, run it on the shim
+#              (no server; nothing in the repository is changed)
 #   test     - the whole test suite (extra arguments go to pytest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,17 @@ command=${1:-test}
 shift || true
 ensure_venv
 case "$command" in
-    example) exec .venv/bin/python -m fixtures.run_example "$@" ;;
+    example)
+        program=fixtures/programs/programming_model.py
+        echo "== 1/3  dbos2resonate check $program   (the DBOS constructs left, as CI sees them)"
+        .venv/bin/dbos2resonate check "$program" --statistics --exit-zero
+        echo
+        echo "== 2/3  dbos2resonate migrate --diff $program   (the native Resonate code; nothing is written)"
+        .venv/bin/dbos2resonate migrate --diff "$program"
+        echo
+        echo "== 3/3  the same program, unchanged but for its import, running on the shim"
+        exec .venv/bin/python -m fixtures.run_example "$@"
+        ;;
     test) exec .venv/bin/python -m pytest "$@" ;;
     *) echo "usage: scripts/dev.sh example|test [pytest args...]" >&2; exit 2 ;;
 esac
