@@ -5,6 +5,10 @@ which lint code ``dbos2resonate check`` reports it under, and which codemod rule
 The compatibility ledger, the rule docs and the tests all read this table; nothing else
 restates it.
 
+``PARAMS`` (at the end) goes one level down: every parameter, config key, status field, enum member
+and method of each name the shim honours or accepts, with its own status. ``ONLY_IN`` says which
+names only one major version of DBOS has. ``tests/ledger`` checks all three against DBOS itself.
+
 Codes: ``D2R1xx`` are rewritten by ``migrate``; ``D2R2xx`` need a person (``migrate`` leaves a
 coded TODO at the spot). A row's ``code`` is both its lint code and its rule.
 """
@@ -209,6 +213,15 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("PropagateOtelContext", P, "D2R209"),
     DbosApi("make_pydantic_args_validator", P, "D2R209"),
     DbosApi("pydantic_args_validator", P, "D2R209"),
+    # DBOS 3.x only (see ONLY_IN below)
+    DbosApi("DBOS.migrate", R, "D2R209", "3.x: migrates DBOS's system database; the shim keeps its state in its own store"),
+    DbosApi("DBOS.reserve_step", P, "D2R104", "3.x"),
+    DbosApi("StepReservation", P, "D2R104", "3.x"),
+    DbosApi("DBOS.rewind_workflow", P, "D2R203", "3.x"),
+    DbosApi("DBOS.rewind_workflow_async", P, "D2R203", "3.x"),
+    DbosApi("DBOS.shard_key", P, "D2R209", "3.x: sharded system databases"),
+    DbosApi("SetShardKey", P, "D2R209", "3.x: sharded system databases"),
+    DbosApi("WorkflowIDReusePolicy", P, "D2R209", "3.x: SetWorkflowID(workflow_id_reuse_policy=)"),
     DbosApi("error", H, "D2R101", "the shim's shim.errors mirrors DBOS's exception names and hierarchy"),
 )
 
@@ -218,3 +231,249 @@ BY_NAME: dict[str, DbosApi] = {api.name: api for api in APIS}
 def lookup(name: str) -> DbosApi | None:
     """The row for a name as user code writes it (``DBOS.recv``), or None if DBOS has no such API."""
     return BY_NAME.get(name)
+
+
+# -- Which major version has a name -----------------------------------------------------------------
+# A name absent here is in both DBOS 2.x and 3.x. tests/ledger checks this against the installed 2.x
+# package and the checked-in surface of 3.x (tests/ledger/dbos-3.4.0.json).
+ONLY_IN: dict[str, str] = {
+    "DBOS.transaction": "2.x", "DBOS.sql_session": "2.x", "DBOS.scheduled": "2.x",
+    "DBOS.register_instance": "2.x",
+    "DBOS.migrate": "3.x", "DBOS.reserve_step": "3.x", "StepReservation": "3.x",
+    "DBOS.rewind_workflow": "3.x", "DBOS.rewind_workflow_async": "3.x",
+    "DBOS.shard_key": "3.x", "SetShardKey": "3.x", "WorkflowIDReusePolicy": "3.x",
+    # not a DBOS name: the shim's reading of the config it was given
+    "DBOS.config": "shim",
+}
+
+
+# -- Parameters -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DbosParam:
+    """How the shim supports one parameter (or key, field, enum member, method) of a DBOS name."""
+
+    shim: ShimSupport
+    note: str = ""
+    only: str = ""  # "2.x" or "3.x" when one major version of DBOS has it
+
+
+def _all(status: ShimSupport, *names: str, note: str = "", only: str = "") -> dict[str, DbosParam]:
+    return {name: DbosParam(status, note, only) for name in names}
+
+
+_SERIALIZATION = DbosParam(P, "the default is honoured; PORTABLE or NATIVE raise ShimUnsupportedError")
+_SHARD_KEY = DbosParam(P, "sharded system databases: not in the shim's signature (TypeError)", "3.x")
+_STREAM_READ = {
+    **_all(H, "workflow_id", "key", "offset", "timeout_seconds"),
+    "polling_interval_sec": DbosParam(I, "validated as DBOS validates it; readers are woken, never poll"),
+    "shard_key": _SHARD_KEY,
+}
+_SEND = {
+    **_all(H, "destination_id", "message", "topic", "idempotency_key"),
+    "serialization_type": _SERIALIZATION,
+    "send_to_forks": DbosParam(I, "the shim has no forks yet, so there is nothing more to send to"),
+    "shard_key": _SHARD_KEY,
+}
+_CREATE_SCHEDULE = {
+    **_all(H, "schedule_name", "workflow_fn", "schedule", "context", "automatic_backfill"),
+    "cron_timezone": DbosParam(P, "UTC and Etc/UTC are honoured; other zones raise ShimUnsupportedError"),
+    "queue_name": DbosParam(P, "queues are pending: raises ShimUnsupportedError"),
+    "shard_key": _SHARD_KEY,
+}
+_LIST_SCHEDULES = _all(H, "status", "workflow_name", "schedule_name_prefix", "application_name")
+_BY_WORKFLOW_ID = {"workflow_id": DbosParam(H), "shard_key": _SHARD_KEY}
+_RETRIEVE = {**_BY_WORKFLOW_ID, "existing_workflow": DbosParam(H)}
+_UNFILLED = "not filled yet: always None"
+_FEATURE_PENDING = "None, as in DBOS when the feature that sets it is unused; that feature is pending"
+
+# Every parameter, key, field, enum member and method of each DBOS name the shim honours or accepts
+# (tests/ledger fails on one that is missing). A name that is pending or rejected raises before it
+# reads its arguments, so its parameters share its status and are not listed.
+PARAMS: dict[str, dict[str, DbosParam]] = {
+    "DBOS": {
+        "config": DbosParam(H),
+        "fastapi": DbosParam(P, "web framework middleware: raises ShimUnsupportedError", "2.x"),
+        "flask": DbosParam(P, "web framework middleware: raises ShimUnsupportedError", "2.x"),
+        **_all(I, "conductor_url", "conductor_key", note="DBOS Conductor has no counterpart; accepted without a warning"),
+    },
+    "DBOSConfig": {
+        **_all(H, "name", "system_database_url", "application_version", "executor_id", "log_level",
+               "console_log_level"),
+        **_all(I, "sys_db_pool_size", "sys_db_polling_concurrency", "db_engine_kwargs", "otlp_log_level",
+               "otlp_traces_endpoints", "otlp_logs_endpoints", "otlp_attributes", "dbos_system_schema",
+               "enable_otlp", "conductor_key", "conductor_url", "conductor_executor_metadata",
+               "use_listen_notify", "run_migrations", "notification_listener_polling_interval_sec",
+               "notification_coalesce_sec", "scheduler_polling_interval_sec", "kafka_queue_polling_interval_sec",
+               "otel_attribute_format", "max_executor_threads", note="no effect on Resonate; warns once"),
+        **_all(I, "admin_port", "run_admin_server", note="no effect on Resonate; warns once", only="2.x"),
+        **_all(I, "application_database_url", "database_url",
+               note="only @DBOS.transaction uses it, which the shim rejects; warns once", only="2.x"),
+        "system_database_engine": DbosParam(P, "raises ShimUnsupportedError: state lives in Resonate's store"),
+        "serializer": DbosParam(P, "raises ShimUnsupportedError: values are pickled; custom serializers are pending"),
+        "enable_patching": DbosParam(P, "unknown to the shim: DBOS(config=...) raises DBOSInitializationError"),
+        **_all(P, "auto_upgrade", "auto_upgrade_grace_sec", "auto_upgrade_interval_sec",
+               "conductor_metadata_only_mode", "observability_query_timeout_sec", "sharding",
+               "sys_db_idle_transaction_timeout_sec", "transact_enterprise_key",
+               note="unknown to the shim: DBOS(config=...) raises DBOSInitializationError", only="3.x"),
+    },
+    "DBOS.launch": {},
+    "DBOS.destroy": {
+        "destroy_registry": DbosParam(H),
+        "workflow_completion_timeout_sec": DbosParam(I, "accepted without a warning; destroy does not wait for workflows"),
+    },
+    "DBOS.workflow": {
+        "name": DbosParam(H),
+        "max_recovery_attempts": DbosParam(H, "None (DBOS: no limit) and 0 are read as the default, 100"),
+        "serialization_type": DbosParam(P, "raises ShimUnsupportedError: values are always pickled"),
+        "validate_args": DbosParam(P, "raises ShimUnsupportedError"),
+        "auto_upgrade": DbosParam(P, "not in the shim's signature (TypeError)", "3.x"),
+    },
+    "DBOS.step": {
+        **_all(H, "name", "retries_allowed", "interval_seconds", "max_attempts", "backoff_rate", "should_retry"),
+        "preemptible": DbosParam(P, "True raises ShimUnsupportedError"),
+        "timeout_seconds": DbosParam(P, "raises ShimUnsupportedError"),
+    },
+    "DBOS.logger": {}, "DBOS.workflow_id": {}, "DBOS.step_id": {}, "DBOS.step_status": {}, "DBOS.span": {},
+    "DBOS.config": {}, "DBOS.executor_id": {}, "DBOS.application_version": {},
+    "DBOSConfiguredInstance": {"config_name": DbosParam(H)},
+    "DBOS.dbos_class": {"class_name": DbosParam(H)},
+    "DBOS.register_instance": {"inst": DbosParam(H)},
+    "DBOS.required_roles": {"roles": DbosParam(I, "no authorization layer")},
+    "DBOS.default_required_roles": {"roles": DbosParam(I, "no authorization layer")},
+    # Composing
+    "DBOS.start_workflow": _all(H, "func", "args", "kwargs"),
+    "DBOS.start_workflow_async": _all(H, "func", "args", "kwargs"),
+    "DBOS.retrieve_workflow": _RETRIEVE,
+    "DBOS.retrieve_workflow_async": _RETRIEVE,
+    "DBOS.get_result": _BY_WORKFLOW_ID,
+    "DBOS.get_result_async": _BY_WORKFLOW_ID,
+    "DBOS.get_workflow_status": _BY_WORKFLOW_ID,
+    "DBOS.get_workflow_status_async": _BY_WORKFLOW_ID,
+    "WorkflowHandle": _all(H, ".get_result", ".get_status", ".get_workflow_id"),
+    "WorkflowHandleAsync": _all(H, ".get_result", ".get_status", ".get_workflow_id"),
+    "WorkflowStatus": {
+        **_all(H, "workflow_id", "status", "name", "class_name", "config_name", "input", "output", "error",
+               "created_at", "updated_at", "completed_at"),
+        **_all(H, "authenticated_user", "assumed_role", "authenticated_roles", "queue_name", "workflow_timeout_ms",
+               "workflow_deadline_epoch_ms", "deduplication_id", "queue_partition_key", "forked_from",
+               "was_forked_from", "dequeued_at", "delay_until_epoch_ms", "attributes", note=_FEATURE_PENDING),
+        "schedule_name": DbosParam(H, "None for every workflow, as DBOS 2.31 leaves it for schedule ticks"),
+        **_all(P, "executor_id", "app_version", "app_id", "recovery_attempts", "parent_workflow_id", "priority",
+               note=_UNFILLED + " (DBOS fills it)"),
+        "application_name": DbosParam(P, "not a field of the shim's WorkflowStatus yet"),
+        **_all(P, "shard_key", "parent_shard_key", note="sharded system databases", only="3.x"),
+    },
+    "WorkflowStatusString": {
+        **_all(P, "PENDING", "SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "ENQUEUED",
+               note="status strings are DBOS's, but the shim's WorkflowStatusString is a typing.Literal: "
+                    "WorkflowStatusString.SUCCESS raises AttributeError"),
+        "DELAYED": DbosParam(P, "delayed workflows are pending (and not in the shim's Literal)"),
+    },
+    "SetWorkflowID": {
+        "wfid": DbosParam(H),
+        "workflow_id_reuse_policy": DbosParam(P, "not in the shim's signature (TypeError)", "3.x"),
+    },
+    # Durable sleep and scheduling
+    "DBOS.sleep": {"seconds": DbosParam(H)},
+    "DBOS.sleep_async": {"seconds": DbosParam(H)},
+    "DBOS.scheduled": {"cron": DbosParam(H, "DBOS's cron dialect, seconds field included (docs/cron.md)")},
+    "DBOS.create_schedule": _CREATE_SCHEDULE,
+    "DBOS.create_schedule_async": _CREATE_SCHEDULE,
+    "DBOS.apply_schedules": {"schedules": DbosParam(H, "each entry's cron_timezone and queue_name as in create_schedule")},
+    "DBOS.apply_schedules_async": {"schedules": DbosParam(H, "each entry's cron_timezone and queue_name as in create_schedule")},
+    "DBOS.get_schedule": {"name": DbosParam(H)},
+    "DBOS.get_schedule_async": {"name": DbosParam(H)},
+    "DBOS.list_schedules": _LIST_SCHEDULES,
+    "DBOS.list_schedules_async": _LIST_SCHEDULES,
+    "DBOS.delete_schedule": {"name": DbosParam(H)},
+    "DBOS.delete_schedule_async": {"name": DbosParam(H)},
+    "DBOS.pause_schedule": {"name": DbosParam(H)},
+    "DBOS.resume_schedule": {"name": DbosParam(H)},
+    "DBOS.trigger_schedule": {"schedule_name": DbosParam(H)},
+    "DBOS.backfill_schedule": _all(H, "schedule_name", "start", "end"),
+    # Human-in-the-loop
+    "DBOS.send": _SEND,
+    "DBOS.send_async": _SEND,
+    "DBOS.send_bulk": {
+        "messages": DbosParam(H),
+        "serialization_type": _SERIALIZATION,
+        "send_to_forks": DbosParam(I, "the shim has no forks yet, so there is nothing more to send to"),
+    },
+    "DBOS.send_bulk_async": {
+        "messages": DbosParam(H),
+        "serialization_type": _SERIALIZATION,
+        "send_to_forks": DbosParam(I, "the shim has no forks yet, so there is nothing more to send to"),
+    },
+    "SendMessage": {**_all(H, "destination_id", "message", "topic", "idempotency_key"), "shard_key": _SHARD_KEY},
+    "DBOS.recv": _all(H, "topic", "timeout_seconds"),
+    "DBOS.recv_async": _all(H, "topic", "timeout_seconds"),
+    "DBOS.set_event": {**_all(H, "key", "value"), "serialization_type": _SERIALIZATION},
+    "DBOS.set_event_async": {**_all(H, "key", "value"), "serialization_type": _SERIALIZATION},
+    "DBOS.get_event": {**_all(H, "workflow_id", "key", "timeout_seconds"), "shard_key": _SHARD_KEY},
+    "DBOS.get_event_async": {**_all(H, "workflow_id", "key", "timeout_seconds"), "shard_key": _SHARD_KEY},
+    "DBOS.get_all_events": _BY_WORKFLOW_ID,
+    "DBOS.get_all_events_async": _BY_WORKFLOW_ID,
+    "DBOS.write_stream": {**_all(H, "key", "value"), "serialization_type": _SERIALIZATION},
+    "DBOS.write_stream_async": {**_all(H, "key", "value"), "serialization_type": _SERIALIZATION},
+    "DBOS.read_stream": _STREAM_READ,
+    "DBOS.read_stream_async": _STREAM_READ,
+    "DBOS.read_stream_offset": _STREAM_READ,
+    "DBOS.read_stream_offset_async": _STREAM_READ,
+    "DBOS.close_stream": {"key": DbosParam(H)},
+    "DBOS.close_stream_async": {"key": DbosParam(H)},
+    "DBOSClient": {
+        **_all(I, "system_database_url", "system_database_engine", "dbos_system_schema", "serializer",
+               "system_database_pool_size", "system_database_polling_concurrency", "use_listen_notify",
+               "application_name", "lazy", "retry_connection_errors",
+               note="accepted without a warning: a client uses the store of the DBOS launched in its process"),
+        **_all(I, "database_url", "application_database_url",
+               note="accepted without a warning: a client uses the store of the DBOS launched in its process",
+               only="2.x"),
+        **_all(P, "observability_query_timeout_sec", "sys_db_idle_transaction_timeout_sec", "sharding",
+               note="not in the shim's signature (TypeError)", only="3.x"),
+        **_all(H, ".send", ".send_async", ".send_bulk", ".send_bulk_async", ".get_event", ".get_event_async",
+               ".retrieve_workflow", ".retrieve_workflow_async", ".read_stream", ".read_stream_async",
+               ".read_stream_offset", ".read_stream_offset_async", ".destroy", ".check_connection",
+               ".check_connection_async", note="only in the process that launched DBOS (docs/messaging.md)"),
+        **_all(P, ".enqueue", ".enqueue_async", ".register_queue", ".register_queue_async", ".retrieve_queue",
+               ".retrieve_queue_async", ".list_queues", ".list_queues_async", ".delete_queue",
+               ".delete_queue_async", ".set_workflow_delay", ".set_workflow_delay_async", note="queues: issue 6"),
+        **_all(P, ".list_workflows", ".list_workflows_async", ".list_queued_workflows",
+               ".list_queued_workflows_async", ".list_workflow_steps", ".list_workflow_steps_async",
+               ".cancel_workflow", ".cancel_workflow_async", ".cancel_workflows", ".cancel_workflows_async",
+               ".resume_workflow", ".resume_workflow_async", ".resume_workflows", ".resume_workflows_async",
+               ".fork_workflow", ".fork_workflow_async", ".delete_workflow", ".delete_workflow_async",
+               ".delete_workflows", ".delete_workflows_async", ".update_workflow_attributes",
+               ".update_workflow_attributes_async", ".wait_first", ".wait_first_async",
+               note="workflow management: issue 6"),
+        **_all(P, ".create_schedule", ".create_schedule_async", ".apply_schedules", ".apply_schedules_async",
+               ".get_schedule", ".get_schedule_async", ".list_schedules", ".list_schedules_async",
+               ".delete_schedule", ".delete_schedule_async", ".pause_schedule", ".resume_schedule",
+               ".trigger_schedule", ".backfill_schedule", note="schedules from a client: use DBOS.* in the app"),
+        **_all(R, ".list_application_versions", ".list_application_versions_async",
+               ".get_latest_application_version", ".get_latest_application_version_async",
+               ".set_latest_application_version", ".set_latest_application_version_async",
+               ".rename_application", ".rename_application_async", note="application versions have no counterpart"),
+        **_all(R, ".enqueue_in_transaction", ".send_in_transaction", ".send_bulk_in_transaction",
+               note="Resonate has no application database to share a transaction with"),
+        **_all(P, ".rewind_workflow", ".rewind_workflow_async", only="3.x"),
+    },
+    "error": {
+        **_all(H, "DBOSAwaitedWorkflowCancelledError", "DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded",
+               "DBOSBaseException", "DBOSConflictingWorkflowError", "DBOSException", "DBOSInitializationError",
+               "DBOSMaxStepRetriesExceeded", "DBOSNonExistentWorkflowError", "DBOSNotAuthorizedError",
+               "DBOSPatchNondeterminismError", "DBOSQueueDeduplicatedError", "DBOSRecoveryError",
+               "DBOSStepTimeoutError", "DBOSStreamNondeterminismError", "DBOSStreamTimeoutError",
+               "DBOSUnexpectedStepError", "DBOSWorkflowCancelledError", "DBOSWorkflowConflictIDError",
+               "DBOSWorkflowFunctionNotFoundError", "MaxRecoveryAttemptsExceededError",
+               note="defined with DBOS's name and bases; raised where the shim has the feature"),
+        "DBOSConflictingRegistrationError": DbosParam(H, "defined with DBOS's name and bases", "2.x"),
+        **_all(P, "DBOSQueryTimeoutError", "DBOSStepNondeterminismError", "DBOSWorkflowIDInUseError",
+               note="not defined in shim.errors", only="3.x"),
+    },
+}
+
+
+def params_of(name: str) -> dict[str, DbosParam]:
+    """The parameters recorded for a name (empty for a pending or rejected name: they share its status)."""
+    return PARAMS.get(name, {})
