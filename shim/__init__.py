@@ -21,6 +21,7 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "DBOS": "shim._dbos",
     "StepStatus": "shim._dbos",
+    "StepOptions": "shim._dbos",
     "DBOSConfig": "shim._config",
     "DBOSConfiguredInstance": "shim._classes",
     "DBOSClient": "shim._client",

@@ -11,7 +11,7 @@ import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from resonate.resonate import Resonate
 
@@ -61,7 +61,7 @@ class _Launched:
             resonate, self.store = self.bridge.call(_make_resonate(store_path))
         except StoreCorruptError as exc:
             self.bridge.close()
-            if "workflow_status" not in exc.reason:
+            if not any(table in exc.reason for table in ("dbos_migrations", "workflow_status", "operation_outputs")):
                 raise
             raise DBOSInitializationError(
                 f"{store_path} is DBOS's own system database; the shim keeps its state in a store of its "
@@ -79,6 +79,7 @@ class _Launched:
         """Start Resonate; recovered workflows begin to run here, so ``DBOS`` must already see us."""
         self.bridge.call(self._register_all_and_start())
         _registry.listeners.append(self._register_later)
+        self.bridge.call(self.engine.lifecycle.launch())  # queues: earlier processes' work, dispatching
         self.scheduler = _scheduler.Scheduler.launch(self.operations, _registry, DBOS.config.get("name"))
 
     async def _register_all_and_start(self) -> None:
@@ -92,6 +93,7 @@ class _Launched:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
+        self.engine.lifecycle.close()
         if self._register_later in _registry.listeners:
             _registry.listeners.remove(self._register_later)
         try:
@@ -253,26 +255,32 @@ class DBOS(metaclass=_DBOSMeta):
              max_attempts: int = 3, backoff_rate: float = 2.0,
              should_retry: Callable[[BaseException], Any] | None = None, preemptible: bool = False,
              timeout_seconds: float | None = None) -> Callable[[F], F]:
-        if timeout_seconds is not None:
-            raise ShimUnsupportedError("@DBOS.step(timeout_seconds=...)", "step timeouts are pending.")
-        if preemptible:
-            raise ShimUnsupportedError("@DBOS.step(preemptible=True)", "preemptible steps are pending.")
+        options = StepOptions(name=name, retries_allowed=retries_allowed, interval_seconds=interval_seconds,
+                              max_attempts=max_attempts, backoff_rate=backoff_rate, should_retry=should_retry,
+                              preemptible=preemptible, timeout_seconds=timeout_seconds)
+        _check_step_options(options, "@DBOS.step")
 
         def decorate(fn: F) -> F:
-            spec = StepSpec(
-                name=name or qualified_name(fn),
-                fn=fn,
-                is_async=is_async_function(fn),
-                retries_allowed=retries_allowed,
-                interval_seconds=interval_seconds,
-                max_attempts=max_attempts,
-                backoff_rate=backoff_rate,
-                should_retry=should_retry,
-            )
+            spec = _step_spec(fn, options)
             _registry.add_step(spec)
             return _step_wrapper(spec)  # type: ignore[return-value]
 
         return decorate
+
+    @staticmethod
+    def run_step(dbos_step_options: StepOptions | None, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``func`` as a step of the current workflow (a plain call elsewhere)."""
+        options = dbos_step_options or StepOptions()
+        _check_step_options(options, "DBOS.run_step")
+        return _step_wrapper(_step_spec(func, options))(*args, **kwargs)
+
+    @staticmethod
+    async def run_step_async(dbos_step_options: StepOptions | None, func: Callable[..., Any], *args: Any,
+                             **kwargs: Any) -> Any:
+        options = dbos_step_options or StepOptions()
+        _check_step_options(options, "DBOS.run_step_async")
+        result = _step_wrapper(_step_spec(func, options))(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
 
     @staticmethod
     def dbos_class(class_name: str | None = None) -> Callable[[type[Any]], type[Any]]:
@@ -561,6 +569,39 @@ class StepStatus:
 
     def __repr__(self) -> str:
         return f"StepStatus(step_id={self.step_id}, current_attempt={self.current_attempt}, max_attempts={self.max_attempts})"
+
+
+class StepOptions(TypedDict, total=False):
+    """The options of ``@DBOS.step``, as ``DBOS.run_step`` takes them."""
+
+    name: str | None
+    retries_allowed: bool
+    interval_seconds: float
+    max_attempts: int
+    backoff_rate: float
+    should_retry: Callable[[BaseException], Any] | None
+    preemptible: bool
+    timeout_seconds: float | None
+
+
+def _check_step_options(options: StepOptions, where: str) -> None:
+    if options.get("timeout_seconds") is not None:
+        raise ShimUnsupportedError(f"{where}(timeout_seconds=...)", "step timeouts are pending.")
+    if options.get("preemptible"):
+        raise ShimUnsupportedError(f"{where}(preemptible=True)", "preemptible steps are pending.")
+
+
+def _step_spec(fn: Callable[..., Any], options: StepOptions) -> StepSpec:
+    return StepSpec(
+        name=options.get("name") or qualified_name(fn),
+        fn=fn,
+        is_async=is_async_function(fn),
+        retries_allowed=options.get("retries_allowed", False),
+        interval_seconds=options.get("interval_seconds", 1.0),
+        max_attempts=options.get("max_attempts", 3),
+        backoff_rate=options.get("backoff_rate", 2.0),
+        should_retry=options.get("should_retry"),
+    )
 
 
 def _inert_decorator(target: F) -> F:

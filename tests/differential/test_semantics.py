@@ -1745,6 +1745,46 @@ case(
 )
 
 
+# DBOS.run_step: a function run as a step without a decorator; options as @DBOS.step takes them.
+case(
+    "run_step_runs_a_function_as_a_step",
+    """
+    attempts = {"n": 0}
+
+    def flaky(x):
+        attempts["n"] += 1
+        runs.hit("flaky")
+        if attempts["n"] < 2:
+            raise ValueError("first attempt fails")
+        return x, DBOS.step_id
+
+    async def triple(x):
+        runs.hit("triple")
+        return 3 * x, DBOS.step_id
+
+    @DBOS.workflow()
+    def with_steps():
+        first = DBOS.run_step({"retries_allowed": True, "interval_seconds": 0.01, "name": "custom"}, flaky, 4)
+        second = DBOS.run_step(None, flaky, 5)
+        return [first, second]
+
+    @DBOS.workflow()
+    async def with_async_step():
+        return await DBOS.run_step_async(None, triple, 2)
+
+    def scenario():
+        with SetWorkflowID("run-step-1"):
+            first = with_steps()
+        with SetWorkflowID("run-step-1"):
+            again = with_steps()
+        with SetWorkflowID("run-step-2"):
+            async_result = asyncio.run(with_async_step())
+        outside = DBOS.run_step(None, flaky, 9)
+        return {"first": first, "again": again, "async": async_result, "outside": outside}
+    """,
+    {'first': [[4, 1], [5, 2]], 'again': [[4, 1], [5, 2]], 'async': [6, 1], 'outside': [9, None]},
+)
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source

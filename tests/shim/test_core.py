@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import threading
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +183,17 @@ def test_inert_config_key_warns() -> None:
 def test_transactions_are_refused_with_a_reason() -> None:
     with pytest.raises(ShimUnsupportedError, match="@DBOS.transaction.*step"):
         DBOS.transaction()
+
+
+def test_a_dbos_system_database_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    database = tmp_path / "app.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE dbos_migrations (version INTEGER)")
+    before = database.read_bytes()
+    DBOS(config={"name": "was-dbos", "system_database_url": f"sqlite:///{database}"})
+    try:
+        with pytest.raises(DBOSInitializationError, match="DBOS's own system database"):
+            DBOS.launch()
+    finally:
+        DBOS.destroy()
+    assert database.read_bytes() == before
