@@ -1,23 +1,39 @@
-"""One cheap pass over the ORIGINAL module: how it imports DBOS and which functions are workflows and steps.
+"""What the codemod knows about a module before it rewrites anything, from the ORIGINAL source.
 
-Every rule reads these facts (from ``context.scratch``) instead of re-deriving them from a tree that earlier
-rules have already rewritten. No libcst metadata providers: scope analysis costs ~8x a parse, and DBOS code
-names its API through a handful of import forms that are resolved here by name.
+Two products, both computed with Python's own ``ast`` (about a tenth of the cost of a libcst parse):
+
+- :class:`Facts`: how the module imports DBOS and which functions are workflows, steps and entry points.
+  Every rule reads these instead of re-deriving them from a tree earlier rules have already rewritten.
+  No libcst metadata providers: scope analysis costs ~8x a parse, and DBOS code names its API through a
+  handful of import forms that are resolved here by name.
+- :class:`Relevance`: which statements can need a rule at all. The rewriting pass descends only into
+  statements whose lines mention a name some rule acts on (a DBOS name, a workflow, a handle variable...);
+  the rest (most of a real module) is kept as parsed, untouched and unvisited.
 """
 
 from __future__ import annotations
 
+import ast
+import bisect
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 
 SCRATCH_KEY = "dbos2resonate.facts"
+SOURCE_KEY = "dbos2resonate.source"  # the module's text, when the caller has it (saves a codegen)
 
 # Modules whose names resolve to DBOS API names (``DBOS``, ``SetWorkflowID``, ...).
 _API_MODULES = frozenset({"dbos"})
 # Modules whose names are DBOS's exception classes (mirrored by shim.errors).
 ERROR_MODULES = frozenset({"dbos.error", "dbos._error"})
+START_APIS = ("DBOS.start_workflow", "DBOS.start_workflow_async")
+# Words that make a statement relevant whatever the module's names: methods of DBOS workflow handles.
+HANDLE_WORDS = ("get_result", "get_status", "get_workflow_id")
+# DBOS calls that make a workflow handle (a variable bound from one is followed: D2R105 rewrites its uses)
+HANDLE_SOURCES = ("start_workflow", "start_workflow_async", "retrieve_workflow", "retrieve_workflow_async")
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -36,9 +52,20 @@ def module_name(node: cst.BaseExpression | None) -> str | None:
     return None if node is None else dotted(node)
 
 
+def _ast_dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
 @dataclass(frozen=True, slots=True)
 class StepRetry:
-    """DBOS's step retry parameters as written (expressions' source, None when not given)."""
+    """DBOS's step retry parameters as written (None where not a literal)."""
 
     retries_allowed: bool | None  # None: not a literal
     interval_seconds: float | None
@@ -52,7 +79,6 @@ class FunctionFacts:
     name: str
     is_async: bool
     kind: str  # "workflow" | "step" | "transaction"
-    decorator_args: tuple[cst.Arg, ...] = ()
     retry: StepRetry | None = None
     has_ctx_param: bool = False  # already has a parameter named ``ctx``
     scheduled: bool = False
@@ -73,21 +99,41 @@ class Facts:
     # module-level plain ``def`` functions that call ``DBOS.launch()`` in their own body: the program's entry
     # points, which D2R102 makes ``async def`` (``resonate.start()`` needs a running event loop)
     entry_points: set[str] = field(default_factory=set)
+    # names called by module-level code outside function and class bodies (``if __name__ == "__main__": main()``)
+    module_level_calls: set[str] = field(default_factory=set)
     # local names bound to the asyncio module (``import asyncio``, ``import asyncio as aio``)
     asyncio_names: set[str] = field(default_factory=set)
     # workflows that a module-level workflow calls or starts: they also run as children, under Resonate ids
     # (``{parent}:{n}``) that differ from DBOS's (``{parent}-{n}``)
     child_workflows: set[str] = field(default_factory=set)
+    _resolved: dict[int, tuple[cst.CSTNode, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def imports_dbos(self) -> bool:
         return bool(self.names or self.modules or self.errors)
 
+    @property
+    def dbos_names(self) -> set[str]:
+        """Every local name that is a DBOS binding (what an import remover must look for)."""
+        return {*self.names, *self.modules, *self.errors}
+
     def resolve(self, node: cst.BaseExpression) -> str | None:
         """The DBOS API name an expression refers to (``DBOS.sleep``, ``SetWorkflowID``), else None."""
+        head = node
+        while type(head) is cst.Attribute:
+            head = head.value  # type: ignore[attr-defined]
+        if type(head) is not cst.Name or (head.value not in self.names and head.value not in self.modules):  # type: ignore[attr-defined]
+            return None  # the common case, decided without building the dotted name
+        # several rules ask about the same node: remember the answer (the node is kept, so its id stays its own)
+        hit = self._resolved.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
         name = dotted(node)
-        if name is None:
-            return None
+        api = None if name is None else self.resolve_name(name)
+        self._resolved[id(node)] = (node, api)
+        return api
+
+    def resolve_name(self, name: str) -> str | None:
         head, _, rest = name.partition(".")
         if head in self.names:
             api = self.names[head]
@@ -106,28 +152,27 @@ class Facts:
         return f if f is not None and f.kind == "step" else None
 
 
-def _literal(node: cst.BaseExpression) -> object:
-    if isinstance(node, cst.Integer):
-        return int(node.value.replace("_", ""), 0)
-    if isinstance(node, cst.Float):
-        return float(node.value.replace("_", ""))
-    if isinstance(node, cst.Name) and node.value in ("True", "False"):
-        return node.value == "True"
+# ── facts ────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _literal(node: ast.expr) -> object:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (bool, int, float)):
+        return node.value
     raise ValueError
 
 
-def step_retry(args: tuple[cst.Arg, ...]) -> StepRetry:
+def step_retry(keywords: Sequence[tuple[str | None, ast.expr]]) -> StepRetry:
     values: dict[str, object] = {}
     literal = True
-    for arg in args:
-        if arg.keyword is None:
+    for key, value in keywords:
+        if key is None:
             literal = False
             continue
         try:
-            values[arg.keyword.value] = _literal(arg.value)
+            values[key] = _literal(value)
         except ValueError:
             literal = False
-            values[arg.keyword.value] = None
+            values[key] = None
 
     def num(key: str) -> float | None:
         v = values.get(key)
@@ -146,139 +191,405 @@ def step_retry(args: tuple[cst.Arg, ...]) -> StepRetry:
     )
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.facts = Facts()
-        self._depth = 0  # function/class nesting
-        self._top: cst.FunctionDef | None = None  # the module-level function being visited
-        self._calls: list[tuple[str, str]] = []  # (module-level function, name it calls or starts)
+_FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+_STATEMENT_LISTS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
 
-    # imports (anywhere: DBOS code sometimes imports inside functions)
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            mod = dotted(alias.name)
-            if mod is None:
-                continue
-            if mod == "asyncio":
-                asname = alias.asname.name if alias.asname is not None else None
-                self.facts.asyncio_names.add(asname.value if isinstance(asname, cst.Name) else "asyncio")
-            if mod == "dbos" or mod.startswith("dbos."):
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    if mod == "dbos":
-                        self.facts.modules.add(alias.asname.name.value)
-                else:
-                    self.facts.modules.add("dbos")
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative:
-            return
-        mod = module_name(node.module)
-        if mod is None or isinstance(node.names, cst.ImportStar):
-            return
-        if mod in _API_MODULES:
-            target = self.facts.names
-        elif mod in ERROR_MODULES:
-            target = self.facts.errors
+@dataclass(frozen=True, slots=True)
+class _Stmt:
+    node: ast.AST  # a statement, an except handler or a match case
+    top: ast.stmt  # the module-level statement it is in
+    nested: bool  # inside a def or class below the module-level statement (another scope)
+    first: int  # its lines: decorators and header, and its body for a simple statement
+    last: int
+
+
+def _statements(tree: ast.Module) -> list[_Stmt]:
+    """Every statement of the module (with except handlers and match cases), nested blocks included."""
+    out: list[_Stmt] = []
+    stack: list[tuple[ast.AST, ast.stmt | None, bool]] = [(n, None, False) for n in reversed(tree.body)]
+    while stack:
+        node, top, nested = stack.pop()
+        top = top if top is not None else node  # type: ignore[assignment]
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+            last = max(first, body[0].lineno - 1) if isinstance(node, ast.stmt) or True else first
+            if body[0].lineno == node.lineno:  # type: ignore[attr-defined]
+                last = node.end_lineno or node.lineno  # type: ignore[attr-defined]  (``if x: y`` on one line)
         else:
-            return
-        for alias in node.names:
-            if not isinstance(alias.name, cst.Name):
+            last = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        out.append(_Stmt(node, top, nested, first, last))  # type: ignore[arg-type]
+        inner = nested or (node is not top and type(node) in _SCOPE_TYPES) or type(node) is ast.ClassDef
+        for name in ("cases", "finalbody", "orelse", "handlers", "body"):
+            block = getattr(node, name, None)
+            if block and isinstance(block, list):
+                stack.extend((n, top, inner) for n in reversed(block))
+    out.sort(key=lambda st: (st.first, st.node.col_offset))  # type: ignore[attr-defined]
+    return out
+
+
+def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """The expressions of a statement's own code (not its nested blocks, not lambdas' bodies)."""
+    stack = [child for name, child in ast.iter_fields(node) if name not in _STATEMENT_LISTS]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, ast.AST):
+            yield item
+            if type(item) is not ast.Lambda:
+                stack.extend(child for _, child in ast.iter_fields(item))
+
+
+def _collect(tree: ast.Module, source: str) -> tuple[Facts, list[_Stmt]]:
+    facts = Facts()
+    statements = _statements(tree)
+    # imports (anywhere: DBOS code sometimes imports inside functions)
+    for st in statements:
+        node = st.node
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                mod = alias.name
+                if mod == "asyncio":
+                    facts.asyncio_names.add(alias.asname or "asyncio")
+                if mod == "dbos" or mod.startswith("dbos."):
+                    if alias.asname is not None:
+                        if mod == "dbos":
+                            facts.modules.add(alias.asname)
+                    else:
+                        facts.modules.add("dbos")
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if node.module in _API_MODULES:
+                target = facts.names
+            elif node.module in ERROR_MODULES:
+                target = facts.errors
+            else:
                 continue
-            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
-            target[local or alias.name.value] = alias.name.value
+            for alias in node.names:
+                if alias.name != "*":
+                    target[alias.asname or alias.name] = alias.name
+    if not facts.imports_dbos:
+        return facts, statements
+    for stmt in tree.body:
+        if isinstance(stmt, (*_FUNCTION_TYPES, ast.ClassDef)):
+            facts.module_names.add(stmt.name)
+        elif isinstance(stmt, ast.Assign):
+            facts.module_names.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            facts.module_names.add(stmt.target.id)
+        if isinstance(stmt, _FUNCTION_TYPES):
+            _record_function(facts, stmt)
+    # calls of DBOS's API: only statements whose lines name DBOS can hold one
+    heads = facts.dbos_names
+    dbos_lines = _lines_mentioning(source, heads)
+    for st in statements:
+        if not any(dbos_lines[st.first:st.last + 1]):
+            continue
+        for node in _own_nodes(st.node):
+            if type(node) is not ast.Call:
+                continue
+            name = _ast_dotted(node.func)  # type: ignore[attr-defined]
+            api = facts.resolve_name(name) if name is not None and name.partition(".")[0] in heads else None
+            if api == "DBOS":
+                facts.constructs_dbos = True
+            elif api == "DBOS.launch" and not st.nested and type(st.top) is ast.FunctionDef:
+                if st.top.name not in facts.functions:
+                    facts.entry_points.add(st.top.name)
+    # workflows called or started by workflows (children), entry points called by module-level code
+    workflows = {n for n, f in facts.functions.items() if f.kind == "workflow"}
+    called = workflows | facts.entry_points
+    called_lines = _lines_mentioning(source, called)
+    calls: set[str] = set()
+    for st in statements:
+        top = st.top
+        in_workflow = type(top) in (ast.FunctionDef, ast.AsyncFunctionDef) and top.name in workflows  # type: ignore[attr-defined]
+        module_level = not isinstance(top, (*_FUNCTION_TYPES, ast.ClassDef))
+        if st.nested or not (in_workflow or module_level) or not any(called_lines[st.first:st.last + 1]):
+            continue
+        for node in _own_nodes(st.node):
+            if type(node) is not ast.Call:
+                continue
+            func = node.func  # type: ignore[attr-defined]
+            if module_level:
+                if type(func) is ast.Name:
+                    facts.module_level_calls.add(func.id)
+                continue
+            name = _ast_dotted(func)
+            api = facts.resolve_name(name) if name is not None and name.partition(".")[0] in heads else None
+            target = node.args[0] if api in START_APIS and node.args else func  # type: ignore[attr-defined]
+            if type(target) is ast.Name and target.id in workflows:  # type: ignore[attr-defined]
+                calls.add(target.id)  # type: ignore[attr-defined]
+    facts.child_workflows = calls
+    return facts, statements
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if self._depth == 0:
-            self.facts.module_names.add(node.name.value)
-        self._depth += 1
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._depth -= 1
+def _record_function(facts: Facts, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    kind: str | None = None
+    keywords: list[tuple[str | None, ast.expr]] = []
+    scheduled = False
+    for dec in node.decorator_list:
+        expr, dec_keywords = dec, []
+        if isinstance(dec, ast.Call):
+            expr = dec.func
+            dec_keywords = [(None, a) for a in dec.args] + [(k.arg, k.value) for k in dec.keywords]
+        api = facts.resolve_name(_ast_dotted(expr) or "")
+        if api == "DBOS.workflow":
+            kind, keywords = "workflow", dec_keywords
+        elif api == "DBOS.step":
+            kind, keywords = "step", dec_keywords
+        elif api == "DBOS.transaction":
+            kind, keywords = "transaction", dec_keywords
+        elif api == "DBOS.scheduled":
+            scheduled = True
+    if kind is None:
+        return
+    args = node.args
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, *filter(None, [args.vararg, args.kwarg])]
+    facts.functions[node.name] = FunctionFacts(
+        name=node.name,
+        is_async=isinstance(node, ast.AsyncFunctionDef),
+        kind=kind,
+        retry=step_retry(keywords) if kind == "step" else None,
+        has_ctx_param=any(p.arg == "ctx" for p in params if p is not args.kwarg),
+        scheduled=scheduled,
+    )
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._depth == 0:
-            self.facts.module_names.add(node.name.value)
-            self._record_function(node)
-            self._top = node
-        self._depth += 1
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._depth -= 1
-        if self._depth == 0:
-            self._top = None
+# ── relevance: which statements the rewriting pass must visit ─────────────────────────────────────────
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self._depth == 0:
-            for t in node.targets:
-                if isinstance(t.target, cst.Name):
-                    self.facts.module_names.add(t.target.value)
+_COMPOUND_BODIES: dict[type, tuple[str, ...]] = {
+    ast.FunctionDef: ("body",), ast.AsyncFunctionDef: ("body",), ast.ClassDef: ("body",),
+    ast.With: ("body",), ast.AsyncWith: ("body",),
+    ast.For: ("body", "orelse"), ast.AsyncFor: ("body", "orelse"), ast.While: ("body", "orelse"),
+    ast.If: ("body", "orelse"), ast.Try: ("body", "orelse", "finalbody"),
+}
+if hasattr(ast, "TryStar"):
+    _COMPOUND_BODIES[ast.TryStar] = ("body", "orelse", "finalbody")
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if self._depth == 0 and isinstance(node.target, cst.Name):
-            self.facts.module_names.add(node.target.value)
+# libcst compound statement -> the ast types it parses as
+_CST_TO_AST: dict[type, tuple[type, ...]] = {
+    cst.FunctionDef: (ast.FunctionDef, ast.AsyncFunctionDef),
+    cst.ClassDef: (ast.ClassDef,),
+    cst.With: (ast.With, ast.AsyncWith),
+    cst.For: (ast.For, ast.AsyncFor),
+    cst.While: (ast.While,),
+    cst.If: (ast.If,),
+    cst.Try: (ast.Try,),
+    cst.Match: (ast.Match,),
+}
+if hasattr(ast, "TryStar"):
+    _CST_TO_AST[cst.TryStar] = (ast.TryStar,)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        api = self.facts.resolve(node.func)
-        if api == "DBOS":
-            self.facts.constructs_dbos = True
-        elif api == "DBOS.launch" and self._depth == 1 and self._top is not None:
-            top = self._top
-            if top.asynchronous is None and top.name.value not in self.facts.functions:
-                self.facts.entry_points.add(top.name.value)
-        if self._top is not None:
-            target = node.func
-            if api in ("DBOS.start_workflow", "DBOS.start_workflow_async") and node.args:
-                target = node.args[0].value
-            if isinstance(target, cst.Name):
-                self._calls.append((self._top.name.value, target.value))
 
-    def _record_function(self, node: cst.FunctionDef) -> None:
-        kind: str | None = None
-        args: tuple[cst.Arg, ...] = ()
-        scheduled = False
-        for dec in node.decorators:
-            expr = dec.decorator
-            call_args: tuple[cst.Arg, ...] = ()
-            if isinstance(expr, cst.Call):
-                call_args = tuple(expr.args)
-                expr = expr.func
-            api = self.facts.resolve(expr)
-            if api == "DBOS.workflow":
-                kind, args = "workflow", call_args
-            elif api == "DBOS.step":
-                kind, args = "step", call_args
-            elif api == "DBOS.transaction":
-                kind, args = "transaction", call_args
-            elif api == "DBOS.scheduled":
-                scheduled = True
-        if kind is None:
-            return
-        params = node.params
-        all_params = (*params.posonly_params, *params.params, *params.kwonly_params)
-        self.facts.functions[node.name.value] = FunctionFacts(
-            name=node.name.value,
-            is_async=node.asynchronous is not None,
-            kind=kind,
-            decorator_args=args,
-            retry=step_retry(args) if kind == "step" else None,
-            has_ctx_param=any(p.name.value == "ctx" for p in all_params)
-            or isinstance(params.star_arg, cst.Param) and params.star_arg.name.value == "ctx",
-            scheduled=scheduled,
+def _blocks(node: cst.CSTNode, tree: ast.stmt) -> list[tuple[Sequence[cst.BaseStatement], list[ast.stmt]]] | None:
+    """The statement blocks of a compound statement, paired with the ast's (None: they do not match)."""
+    out: list[tuple[Sequence[cst.BaseStatement], list[ast.stmt]]] = []
+
+    def suite(s: cst.BaseSuite, body: list[ast.stmt]) -> None:
+        if isinstance(s, cst.IndentedBlock):
+            out.append((s.body, body))
+
+    if isinstance(node, cst.Match):
+        assert isinstance(tree, ast.Match)
+        if len(node.cases) != len(tree.cases):
+            return None
+        for c, a in zip(node.cases, tree.cases):
+            suite(c.body, a.body)
+        return out
+    suite(node.body, tree.body)  # type: ignore[attr-defined]
+    if isinstance(node, (cst.Try, cst.TryStar)):
+        handlers = tree.handlers  # type: ignore[attr-defined]
+        if len(node.handlers) != len(handlers):
+            return None
+        for h, a in zip(node.handlers, handlers):
+            suite(h.body, a.body)
+        if node.finalbody is not None:
+            suite(node.finalbody.body, tree.finalbody)  # type: ignore[attr-defined]
+    orelse = getattr(node, "orelse", None)
+    if isinstance(orelse, cst.If):  # elif
+        out.append(([orelse], tree.orelse))  # type: ignore[attr-defined]
+    elif isinstance(orelse, cst.Else):
+        suite(orelse.body, tree.orelse)  # type: ignore[attr-defined]
+    return out
+
+
+class Relevance:
+    """Which statements of a module can need a rule: those whose lines mention a relevant word."""
+
+    def __init__(self, tree: ast.Module, lines: list[int]) -> None:
+        self._tree = tree
+        # before[i]: how many of lines 1..i-1 mention a word
+        before = [0] * (len(lines) + 1)
+        for i in range(1, len(before)):
+            before[i] = before[i - 1] + lines[i - 1]
+        self._before = before
+        self._ast: dict[int, tuple[ast.stmt, ...]] = {}
+
+    @classmethod
+    def for_words(cls, source: str, tree: ast.Module, words: set[str]) -> Relevance:
+        return cls(tree, _lines_mentioning(source, words))
+
+    def _mentions(self, first: int, last: int) -> bool:
+        last = min(last, len(self._before) - 2)
+        return self._before[last + 1] - self._before[first] > 0
+
+    def pair(self, statements: Sequence[cst.BaseStatement], body: list[ast.stmt]) -> None:
+        """Remember which ast statements each of ``statements`` parsed as (nothing if they do not match)."""
+        paired: list[tuple[int, tuple[ast.stmt, ...]]] = []
+        i = 0
+        for stmt in statements:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                n = len(stmt.body)
+                group = tuple(body[i:i + n])
+                if len(group) != n or any(type(a) in _COMPOUND_BODIES or isinstance(a, ast.Match) for a in group):
+                    return
+                i += n
+            else:
+                if i >= len(body) or not isinstance(body[i], _CST_TO_AST.get(type(stmt), ())):
+                    return
+                group = (body[i],)
+                i += 1
+            paired.append((id(stmt), group))
+        if i == len(body):
+            self._ast.update(paired)
+
+    def pair_module(self, module: cst.Module) -> None:
+        self.pair(module.body, self._tree.body)
+
+    def relevant(self, stmt: cst.CSTNode) -> bool:
+        """Whether ``stmt`` (a statement of the module being visited) can need a rule; pairs its blocks if so."""
+        group = self._ast.get(id(stmt))
+        if group is None:
+            return True  # not paired (or a statement a rule made): visit it
+        first = min(
+            [group[0].lineno, *(d.lineno for d in getattr(group[0], "decorator_list", ()))]
         )
+        last = group[-1].end_lineno or group[-1].lineno
+        if not self._mentions(first, last):
+            return False
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            blocks = _blocks(stmt, group[0])
+            for statements, body in blocks or ():
+                self.pair(statements, body)
+        return True
+
+
+@dataclass(slots=True)
+class Analysis:
+    source: str
+    tree: ast.Module
+    facts: Facts
+    relevance: Relevance | None  # None: the module does not import DBOS
+
+
+_BINDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)
+
+
+def _relevant_words(source: str, facts: Facts, statements: list[_Stmt]) -> tuple[set[str], list[int]]:
+    """The words that make a statement relevant, and the lines mentioning one (1 = mentions, by line number).
+
+    Besides DBOS's names and the module's workflows and steps, the variables that may hold a workflow handle
+    are relevant too (bound on a line that starts or retrieves a workflow, or from such a variable: lists of
+    handles, loop variables over those), to a fixed point: a statement using ``handle.workflow_id`` must be
+    visited wherever ``handle`` came from.
+    (A comprehension's variables live in its own statement, which is visited with it.)
+    """
+    words = {*facts.dbos_names, *facts.functions, *facts.entry_points, *HANDLE_WORDS}
+    if facts.entry_points:
+        words |= facts.asyncio_names
+    # the variables that may hold a workflow handle: bound from a call that makes one, or from such a variable
+    handles = set(HANDLE_SOURCES)
+    binders: list[tuple[int, int, set[str]]] = []  # (first line, last line, names bound)
+    for st in statements:
+        node = st.node
+        if not isinstance(node, _BINDERS):
+            continue
+        if isinstance(node, ast.Assign):
+            targets: list[ast.expr] = node.targets
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
+        else:
+            targets = [node.target]
+        bound = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        if bound:
+            binders.append((st.first, st.last, bound))
+    handle_lines = _lines_mentioning(source, handles)
+    while True:
+        new = set()
+        for first, last, bound in binders:
+            if not bound <= handles and any(handle_lines[first:last + 1]):
+                new |= bound - handles
+        if not new:
+            break
+        handles |= new
+        more = _lines_mentioning(source, new)
+        handle_lines = [a | b for a, b in zip(handle_lines, more)]
+    words |= handles - set(HANDLE_SOURCES)
+    lines = _lines_mentioning(source, words)
+    return words, [a | b for a, b in zip(lines, handle_lines)]
+
+
+_PATTERNS: dict[frozenset[str], re.Pattern[str]] = {}
+
+
+def _lines_mentioning(source: str, words: set[str]) -> list[int]:
+    """``out[n]`` is 1 when line n (1-based) mentions one of ``words`` as a whole word."""
+    out = [0] * (source.count("\n") + 3)
+    if not words:
+        return out
+    key = frozenset(words)
+    pattern = _PATTERNS.get(key)
+    if pattern is None:
+        if len(_PATTERNS) > 256:
+            _PATTERNS.clear()
+        pattern = _PATTERNS[key] = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
+    starts = _line_starts(source)
+    for m in pattern.finditer(source):
+        out[bisect.bisect_right(starts, m.start())] = 1
+    return out
+
+
+_STARTS: tuple[str, list[int]] | None = None
+
+
+def _line_starts(source: str) -> list[int]:
+    """Offsets where each line starts (cached for the last module: each analysis asks several times)."""
+    global _STARTS
+    if _STARTS is None or _STARTS[0] is not source:
+        starts = [0]
+        starts.extend(m.end() for m in re.finditer("\n", source))
+        _STARTS = (source, starts)
+    return _STARTS[1]
+
+
+def analyse_source(source: str) -> Analysis | None:
+    """Facts and relevance for a module's text; None when Python cannot parse it."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    facts, statements = _collect(tree, source)
+    if not facts.imports_dbos:
+        return Analysis(source, tree, facts, None)
+    _, lines = _relevant_words(source, facts, statements)
+    return Analysis(source, tree, facts, Relevance(tree, lines))
 
 
 def analyse(module: cst.Module) -> Facts:
-    collector = _Collector()
-    module.visit(collector)
-    facts = collector.facts
-    facts.child_workflows = {
-        callee for caller, callee in collector._calls if facts.workflow(caller) and facts.workflow(callee)
-    }
-    return facts
+    """The facts of a libcst module (by its code)."""
+    result = analyse_source(module.code)
+    return result.facts if result is not None else Facts()
+
+
+def analysis_for(context: CodemodContext, module: cst.Module) -> Analysis | None:
+    source = context.scratch.get(SOURCE_KEY)
+    return analyse_source(source if isinstance(source, str) else module.code)
 
 
 def facts_for(context: CodemodContext, module: cst.Module) -> Facts:
-    """The facts stored by the pipeline, or computed now (a rule run on its own, as in a unit test)."""
+    """The facts stored by the pipeline, or computed now."""
     facts = context.scratch.get(SCRATCH_KEY)
     if facts is None:
         facts = analyse(module)

@@ -23,6 +23,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.codemod import CodemodContext
 
+from codemod.analysis import SOURCE_KEY
 from codemod.pipeline import Migrate, enabled_codes
 from codemod.rules import Target
 from codemod.todo import TODO_PATTERN
@@ -90,6 +91,7 @@ def migrate_source(source: str, path: str = "<string>", options: Options = Optio
     except cst.ParserSyntaxError as exc:
         return FileResult(path, error=f"cannot parse: {str(exc).splitlines()[0]} (line {exc.raw_line})")
     context = CodemodContext(filename=path)
+    context.scratch[SOURCE_KEY] = source  # the analysis reads the text, not a regenerated one
     try:
         # transform_module_impl, not transform_module: no rule reads metadata, and the metadata wrapper
         # would deep-copy the tree first

@@ -1,95 +1,106 @@
-"""The safety net: every DBOS name still in the module after the rules ran gets a coded TODO.
+"""The safety net: every DBOS name still in a statement after the rules ran gets a coded TODO.
 
 A rule either rewrites a use faithfully or leaves it; whatever is left is marked here with the code its row
 has in ``codemod/apis.py`` (D2R209 for a DBOS name the table does not know), so nothing DBOS-specific is ever
 dropped or changed silently. One TODO per code per statement; a statement that already carries a TODO with
 that code (from the rule itself, or from a previous run) gets no second one.
+
+The pass (``codemod.transform.Run``) calls :meth:`Leftovers.mark` when it leaves a statement whose own code
+(not its nested blocks) mentioned a DBOS name, with the statement as the rules left it.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
+from codemod.analysis import Facts
 from codemod.apis import lookup
 from codemod.rules import RULES
-from codemod.transform import RuleTransformer, has_todo
-
+from codemod.todo import todo_comment
+from codemod.transform import _OPAQUE, child_nodes, has_todo
 
 # A TODO with one of these codes already explains a leftover of the key's code (D2R208 says why a schedule
 # was not converted, so the decorator needs no second, vaguer D2R110 TODO).
 COVERED_BY: dict[str, set[str]] = {"D2R110": {"D2R208"}}
 
-
-class MarkLeftovers(RuleTransformer):
-    CODE = "D2R209"
-    DESCRIPTION = "Leave a coded TODO at every DBOS name no rule converted."
-
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        self._codes_here: list[dict[str, str]] = []
-        return super().transform_module_impl(tree)
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        api = self.facts.resolve(node)
-        if api is None:
-            return True
-        self._mark(api)
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.facts.errors:
-            self._mark_error(self.facts.errors[node.value])
-            return
-        api = self.facts.resolve(node)
-        if api is not None:
-            self._mark(api)
-
-    def _mark(self, api: str) -> None:
-        if api.startswith("error.") or api in self.facts.errors.values():
-            self._mark_error(api.removeprefix("error."))
-            return
-        row = lookup(api)
-        code = row.code if row else "D2R209"
-        if not self.enabled(code):
-            return
-        rule = RULES[code]
-        why = rule.todo_reason or rule.summary
-        # (the table's notes describe the shim's support, not the native rewrite: not repeated here)
-        self._add(code, f"`{api}` is not converted: {why}")
-
-    def _mark_error(self, name: str) -> None:
-        if self.enabled("D2R101"):
-            self._add("D2R101", f"`{name}` is a DBOS exception: {RULES['D2R101'].todo_reason}")
-
-    def _add(self, code: str, reason: str) -> None:
-        if self._pending and ({code} | COVERED_BY.get(code, set())) & self._pending_codes():
-            return
-        self.todo(code, reason)
-
-    def _pending_codes(self) -> set[str]:
-        return {c.split("): ", 1)[1].split(" ", 1)[0] for c in self._pending[-1]}
-
-    def leave_SimpleStatementLine(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-        return self._drop_repeats(updated_node)
-
-    def _drop_repeats(self, node):  # type: ignore[no-untyped-def]
-        # a statement already marked with a code (by a rule, or a previous run) is not marked again
-        self._pending[-1][:] = [
-            t for t in self._pending[-1]
-            if not any(has_todo(node, c) for c in {_code(t)} | COVERED_BY.get(_code(t), set()))
-        ]
-        return node
-
-    def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-        if isinstance(original_node, cst.BaseCompoundStatement):
-            self._drop_repeats(updated_node)
-        return super().on_leave(original_node, updated_node)
+_SKIP = frozenset({cst.Import, cst.ImportFrom, cst.IndentedBlock, cst.SimpleStatementSuite})
+_STATEMENT_TYPES = frozenset(
+    v for v in vars(cst).values()
+    if isinstance(v, type) and issubclass(v, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+)
 
 
 def _code(todo: str) -> str:
     return todo.split("): ", 1)[1].split(" ", 1)[0]
+
+
+class Leftovers:
+    def __init__(self, facts: Facts, enabled: frozenset[str] | None) -> None:
+        self.facts = facts
+        self._enabled = enabled
+        self._dbos_names = facts.dbos_names
+
+    def enabled(self, code: str) -> bool:
+        return self._enabled is None or code in self._enabled
+
+    def mark(self, stmt: cst.CSTNode, todos: list[str], used: set[str]) -> None:
+        """Add to ``todos`` (the statement's pending TODOs) one for each DBOS API ``stmt``'s own code still uses;
+        add the DBOS bindings it references to ``used``."""
+        found: list[tuple[str, str]] = []  # (code, reason), in source order
+        stack: list[cst.CSTNode] = [stmt]
+        while stack:
+            node = stack.pop()
+            t = type(node)
+            if t in _SKIP or t in _OPAQUE or (t in _STATEMENT_TYPES and node is not stmt):
+                continue  # imports are the import fix-up's business; nested blocks are marked on their own
+            if t is cst.Attribute:
+                api = self.facts.resolve(node)  # type: ignore[arg-type]
+                if api is not None:
+                    head = node
+                    while type(head) is cst.Attribute:
+                        head = head.value  # type: ignore[attr-defined]
+                    used.add(head.value)  # type: ignore[attr-defined]
+                    found.append(self._api(api))
+                    continue
+                stack.append(node.value)  # type: ignore[attr-defined]  (not .attr: a member name, not a reference)
+                continue
+            if t is cst.Name:
+                value = node.value  # type: ignore[attr-defined]
+                if value in self._dbos_names:
+                    used.add(value)
+                    if value in self.facts.errors:
+                        found.append(self._error(self.facts.errors[value]))
+                    else:
+                        api = self.facts.resolve(node)  # type: ignore[arg-type]
+                        if api is not None:
+                            found.append(self._api(api))
+                continue
+            if t is cst.Arg:
+                stack.append(node.value)  # type: ignore[attr-defined]  (not .keyword)
+                continue
+            stack.extend(reversed(child_nodes(node)))
+        pending = {_code(t) for t in todos}
+        for code, reason in found:
+            if not code or not self.enabled(code):
+                continue
+            covered = {code} | COVERED_BY.get(code, set())
+            if covered & pending or any(has_todo(stmt, c) for c in covered):
+                continue
+            text = todo_comment(code, reason)
+            if text not in todos:
+                todos.append(text)
+            pending.add(code)
+
+    def _api(self, api: str) -> tuple[str, str]:
+        if api.startswith("error.") or api in self.facts.errors.values():
+            return self._error(api.removeprefix("error."))
+        row = lookup(api)
+        code = row.code if row else "D2R209"
+        rule = RULES[code]
+        why = rule.todo_reason or rule.summary
+        # (the table's notes describe the shim's support, not the native rewrite: not repeated here)
+        return code, f"`{api}` is not converted: {why}"
+
+    def _error(self, name: str) -> tuple[str, str]:
+        what = "is a DBOS exception" if "." not in name else "comes from DBOS's errors module"
+        return "D2R101", f"`{name}` {what}: {RULES['D2R101'].todo_reason}"

@@ -1,9 +1,9 @@
-"""The ``Migrate`` codemod: analysis, then each enabled rule in a fixed order, then the safety net and imports.
+"""The ``Migrate`` codemod: analysis, then one pass that runs every enabled rule's hooks, then the imports.
 
 It is an ordinary libcst ``Codemod``, so the engine runs it per file and the rule tests run it through
-``CodemodTest.assertCodemod``. Rules are run through ``transform_module_impl`` (no per-rule metadata wrapper,
-which would deep-copy the tree each time), each only on files whose text can need it; imports are fixed
-once at the end (``codemod.imports``).
+``CodemodTest.assertCodemod``. The rules are composed into a single walk of the tree (``codemod.transform.Run``),
+each rule only on files whose text can need it, and the walk descends only into statements some rule can act
+on. Imports are fixed once at the end (``codemod.imports``).
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from collections.abc import Iterable
 
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
-from codemod.analysis import SCRATCH_KEY, analyse
-from codemod.imports import TopLevelAddImports, remove_unused_dbos_imports
-from codemod.leftovers import MarkLeftovers
+from codemod.analysis import SCRATCH_KEY, SOURCE_KEY, Relevance, analysis_for
+from codemod.imports import add_needed_imports, remove_unused_dbos_imports
+from codemod.leftovers import Leftovers
 from codemod.rules import RULES, Target
 from codemod.rules.d2r101_imports import ShimImports
-from codemod.transform import APPLIED_KEY, ENABLED_KEY
+from codemod.transform import APPLIED_KEY, ENABLED_KEY, Run
 
 # Order matters: SetWorkflowID blocks and start_workflow are rewritten before plain workflow calls (so an id
 # is never replaced by a fresh UUID), decorators before the APIs that need the ctx they introduce, and the
@@ -64,25 +63,30 @@ class Migrate(Codemod):
         self.enabled = enabled_codes(select, ignore)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        facts = analyse(tree)
         scratch = self.context.scratch
-        scratch[SCRATCH_KEY] = facts
+        analysis = analysis_for(self.context, tree)
+        scratch.pop(SOURCE_KEY, None)
         scratch[ENABLED_KEY] = self.enabled
         scratch.setdefault(APPLIED_KEY, set())
-        if not facts.imports_dbos:
+        if analysis is None or not analysis.facts.imports_dbos:
             return tree
+        facts = scratch[SCRATCH_KEY] = analysis.facts
         if self.target is Target.SHIM:
-            if "D2R101" in self.enabled:
-                tree = ShimImports(self.context).transform_module_impl(tree)
-            return tree
-        source = tree.code
-        for code in NATIVE_ORDER:
-            transformer = RULES[code].transformer
-            if code in self.enabled and transformer is not None and transformer.should_run(facts, source):  # type: ignore[attr-defined]
-                tree = transformer(self.context).transform_module_impl(tree)  # type: ignore[attr-defined]
-        tree = MarkLeftovers(self.context).transform_module_impl(tree)
-        if scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            tree = TopLevelAddImports(self.context).transform_module_impl(tree)
+            if "D2R101" not in self.enabled:
+                return tree
+            relevance = Relevance.for_words(analysis.source, analysis.tree, {"dbos"})  # only imports change
+            return Run(self.context, facts, [ShimImports], self.enabled, relevance).transform(tree)
+        source = analysis.source
+        rules = [
+            transformer
+            for code in NATIVE_ORDER
+            if code in self.enabled
+            and (transformer := RULES[code].transformer) is not None
+            and transformer.should_run(facts, source)  # type: ignore[attr-defined]
+        ]
+        run = Run(self.context, facts, rules, self.enabled, analysis.relevance, Leftovers(facts, self.enabled))
+        tree = run.transform(tree)
+        tree = add_needed_imports(tree, self.context)
         if "D2R101" in self.enabled:
-            tree = remove_unused_dbos_imports(tree)
+            tree = remove_unused_dbos_imports(tree, run.used_dbos_names)
         return tree

@@ -12,20 +12,12 @@ from codemod.transform import RuleTransformer
 class ApiMarker(RuleTransformer):
     REASONS: ClassVar[dict[str, str]] = {}  # DBOS API name -> reason
 
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
+    def visit_Attribute(self, node: cst.Attribute) -> None:
         api = self.facts.resolve(node)
         if api in self.REASONS:
             self.todo(self.CODE, self.REASONS[api])
-            return False
-        return True
 
     def visit_Name(self, node: cst.Name) -> None:
         api = self.facts.resolve(node)
         if api in self.REASONS:
             self.todo(self.CODE, self.REASONS[api])
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False

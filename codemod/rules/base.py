@@ -1,8 +1,9 @@
 """What a rule is: the description every rule module exports as ``RULE``.
 
 One rule = one module under ``codemod/rules/``: its code, a one-line summary, an explanation, before/after
-examples (which are also its tests and its docs) and the transformer that applies it (or ``None`` for the
-D2R2xx rules, which a person must resolve: ``migrate`` only leaves a coded TODO for them).
+examples (which are also its tests and its docs) and the transformer that applies it: a
+``codemod.transform.RuleTransformer``, whose per-node hooks the pipeline runs in one pass with every other
+rule's (or ``None`` for the D2R2xx rules, which a person must resolve: ``migrate`` only leaves a coded TODO).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from libcst.codemod import Codemod
+    from codemod.transform import RuleTransformer
 
 
 class Target(StrEnum):
@@ -38,7 +39,7 @@ class Rule:
     explanation: str  # Markdown paragraphs: what it does, why, what it cannot do
     examples: tuple[Example, ...] = ()
     fixable: bool = True  # False: D2R2xx, a person decides; migrate leaves a TODO
-    transformer: type[Codemod] | None = None
+    transformer: type[RuleTransformer] | None = None
     targets: tuple[Target, ...] = field(default=(Target.NATIVE,))
     # why a use this rule does not rewrite is left with a TODO (the reason half of the comment)
     todo_reason: str = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from codemod import build
-from codemod.analysis import Facts, facts_for
+from codemod.analysis import Facts
 from codemod.rules.base import Example, Rule
 from codemod.todo import todo_comment
 from codemod.transform import INSTANCE, RuleTransformer, insert_after_imports, with_comments
@@ -41,13 +41,11 @@ class ConfigLaunch(RuleTransformer):
     def should_run(cls, facts: Facts, source: str) -> bool:
         return facts.constructs_dbos or super().should_run(facts, source)
 
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+    def start(self, module: cst.Module) -> bool:
         self._created = False
         self._notes: list[str] = []
-        self.facts = facts_for(self.context, tree)
-        if not self.converts_durable_functions():
-            return tree  # DBOS still runs this module's workflows/steps: keep DBOS configured and launched
-        return super().transform_module_impl(tree)
+        # DBOS still runs this module's workflows/steps (their rules are off): keep DBOS configured and launched
+        return self.converts_durable_functions()
 
     @property
     def _in_async(self) -> bool:
@@ -102,7 +100,7 @@ class ConfigLaunch(RuleTransformer):
         if len(self._frames) != 1 or original_node.asynchronous is not None or not self.becomes_async(name):
             return updated_node
         self.mark_applied()
-        if name not in self._called_at_module_level:
+        if name not in self.facts.module_level_calls:
             self.todo(self.CODE, f"`{name}` launched DBOS and is now `async def` ({INSTANCE}.start() needs a running "
                       f"event loop): its callers run it with `asyncio.run({name}())` or await it")
         return updated_node.with_changes(asynchronous=cst.Asynchronous())
@@ -133,40 +131,13 @@ class ConfigLaunch(RuleTransformer):
                       f"or run it with `asyncio.run({func.value}())`")
         return updated_node
 
-    def visit_Module(self, node: cst.Module) -> None:
-        # entry points called by module-level code (``if __name__ == "__main__": main()``) need no TODO
-        self._called_at_module_level = {
-            n for stmt in node.body for n in _module_level_calls(stmt) if n in self.facts.entry_points
-        }
-
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        updated_node = super().leave_Module(original_node, updated_node)
         if not self._created:
             return updated_node
         self.add_needed_import("resonate.resonate", "Resonate")
         self.add_needed_import("resonate.retry", "Never")
         stmt = with_comments(instance_statement(), [todo_comment(self.CODE, n) for n in (IN_MEMORY, *self._notes)])
         return insert_after_imports(updated_node, [stmt])  # type: ignore[list-item]
-
-
-def _module_level_calls(stmt: cst.CSTNode) -> list[str]:
-    """Names called in module-level code (not inside function or class bodies)."""
-    found: list[str] = []
-
-    class _Calls(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name):
-                found.append(node.func.value)
-
-    if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-        stmt.visit(_Calls())
-    return found
 
 
 RULE = Rule(

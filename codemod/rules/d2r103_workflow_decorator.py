@@ -49,8 +49,9 @@ class WorkflowDecorator(RuleTransformer):
             if not self._is_workflow_decorator(dec):
                 decorators.append(dec)
                 continue
-            keep = [a for a in facts.decorator_args if a.keyword is not None and a.keyword.value == "name"]
-            dropped = [a.keyword.value for a in facts.decorator_args if a.keyword is not None and a.keyword.value != "name"]
+            args = dec.decorator.args if isinstance(dec.decorator, cst.Call) else ()
+            keep = [a for a in args if a.keyword is not None and a.keyword.value == "name"]
+            dropped = [a.keyword.value for a in args if a.keyword is not None and a.keyword.value != "name"]
             if dropped:
                 self.todo(self.CODE, f"{', '.join(dropped)} of @DBOS.workflow has no Resonate counterpart and was dropped")
             register = build.name(f"{INSTANCE}.register")
@@ -66,9 +67,8 @@ class WorkflowDecorator(RuleTransformer):
             node = node.with_changes(asynchronous=cst.Asynchronous())
         return node
 
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+    def start(self, module: cst.Module) -> None:
         self._told = False  # the missing-instance TODO is given once, at the first workflow
-        return super().transform_module_impl(tree)
 
     def _is_workflow_decorator(self, dec: cst.Decorator) -> bool:
         expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
@@ -101,8 +101,12 @@ class WorkflowDecorator(RuleTransformer):
             self.mark_applied()
             return future if facts.is_async else self.awaited(original_node, future)
         if self.in_async_plain:
-            self.add_needed_import("uuid")
-            result = build.result_of(build.root_run(build.new_id(), updated_node.func, list(updated_node.args)))
+            # the id of the SetWorkflowID block this call is the first workflow of, else a fresh one as in DBOS
+            wf_id = self.workflow_id_for(original_node)
+            if wf_id is None:
+                self.add_needed_import("uuid")
+                wf_id = build.new_id()
+            result = build.result_of(build.root_run(wf_id, updated_node.func, list(updated_node.args)))
             self.mark_applied()
             return result if facts.is_async else self.awaited(original_node, result)
         where = {

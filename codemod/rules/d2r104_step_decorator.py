@@ -78,6 +78,16 @@ class StepDecorator(RuleTransformer):
         self.mark_applied()
         return node
 
+    def start(self, module: cst.Module) -> None:
+        self._policies: dict[str, tuple[cst.BaseExpression | None, str | None, str | None]] = {}
+
+    def _policy(self, step: str, retry: StepRetry) -> tuple[cst.BaseExpression | None, str | None, str | None]:
+        """The step's retry policy, built once per module (the same node may sit in every call: nodes are values)."""
+        policy = self._policies.get(step)
+        if policy is None:
+            policy = self._policies[step] = retry_policy(retry)
+        return policy
+
     def _is_step_decorator(self, dec: cst.Decorator) -> bool:
         expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
         return self.facts.resolve(expr) == "DBOS.step"
@@ -100,7 +110,7 @@ class StepDecorator(RuleTransformer):
         fn = original_node.func.value
         if self.in_workflow:
             assert facts.retry is not None
-            policy, cls, why = retry_policy(facts.retry)
+            policy, cls, why = self._policy(fn, facts.retry)
             if cls:
                 self.add_needed_import("resonate.retry", cls)
             if why:

@@ -9,7 +9,6 @@ from codemod.rules.base import Example, Rule
 from codemod.todo import todo_comment
 from codemod.transform import INSTANCE, RuleTransformer, insert_before_definitions, with_comments
 
-HANDLES_KEY = "dbos2resonate.handles"  # (function, variable) -> "future" | "root": handles made by D2R105/D2R106
 START = ("DBOS.start_workflow", "DBOS.start_workflow_async")
 RETRIEVE = ("DBOS.retrieve_workflow", "DBOS.retrieve_workflow_async")
 STATUS = ("DBOS.get_workflow_status", "DBOS.get_workflow_status_async")
@@ -43,7 +42,8 @@ def status_helper() -> list[cst.BaseStatement]:
 
 
 def handles(rule: RuleTransformer) -> dict[tuple[str, str], str]:
-    return rule.context.scratch.setdefault(HANDLES_KEY, {})
+    """(function, variable) -> "future" | "root": the handles D2R105 and D2R106 made in this module."""
+    return rule.run.handles
 
 
 def assigned_name(stmt: cst.SimpleStatementLine) -> str | None:
@@ -65,14 +65,13 @@ class StartWorkflow(RuleTransformer):
     TRIGGERS = ("start_workflow", "retrieve_workflow", "get_workflow_status", "get_result")
     DESCRIPTION = "Turn DBOS.start_workflow into ctx.run futures (in workflows) or resonate.run (elsewhere)."
 
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+    def start(self, module: cst.Module) -> None:
         self._last: str | None = None
         self._awaited_calls: set[int] = set()
         self._use: dict[int, str] = {}  # id(expr) -> how its value is used: "attr" or "method()"
         self._made: dict[int, str] = {}  # id(original call) -> "future" | "root": a handle this rule made
         self._ids: dict[int, cst.BaseExpression] = {}  # id(original retrieve call left as is) -> its id argument
         self._status_used = False
-        return super().transform_module_impl(tree)
 
     def _scope(self) -> str:
         return self._frames[0].name if self._frames else ""
@@ -110,11 +109,12 @@ class StartWorkflow(RuleTransformer):
         fn, rest = updated.args[0].value, list(updated.args[1:])
         if self.in_workflow:
             return build.ctx_run(fn, rest)
-        if self.in_async_plain:
-            if self.in_set_workflow_id:
-                return None  # D2R106 gives it the block's id
-            self.add_needed_import("uuid")
-            return build.root_run(build.new_id(), fn, rest)
+        if self.in_async_plain and not self.in_set_workflow_id:
+            wf_id = self.workflow_id_for(original)  # the id of its SetWorkflowID block (D2R106), else a fresh one
+            if wf_id is None:
+                self.add_needed_import("uuid")
+                wf_id = build.new_id()
+            return build.root_run(wf_id, fn, rest)
         return None
 
     def leave_Await(self, original_node: cst.Await, updated_node: cst.Await) -> cst.BaseExpression:
@@ -246,7 +246,6 @@ class StartWorkflow(RuleTransformer):
         return updated_node
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        updated_node = super().leave_Module(original_node, updated_node)
         if not self._status_used:
             return updated_node
         if {STATUS_FUNCTION, STATUS_CLASS} & self.facts.module_names:

@@ -1,97 +1,156 @@
-"""D2R106 set-workflow-id: ``with SetWorkflowID(id): <one workflow call>`` becomes ``resonate.run(id, ...)``."""
+"""D2R106 set-workflow-id: ``with SetWorkflowID(id):`` blocks give their id to ``resonate.run(id, ...)``."""
 
 from __future__ import annotations
 
 import libcst as cst
 
-from codemod import build
 from codemod.rules.base import Example, Rule
-from codemod.rules.d2r105_start_workflow import START, assigned_name, handles
-from codemod.transform import INSTANCE, RuleTransformer
+from codemod.transform import INSTANCE, RuleTransformer, SetIdBlock, child_nodes
 
-
-class _Rewrite(cst.CSTTransformer):
-    """Rewrites the single workflow invocation inside the block, using the block's id."""
-
-    def __init__(self, rule: SetWorkflowId, id_expr: cst.BaseExpression) -> None:
-        super().__init__()
-        self.rule, self.id_expr = rule, id_expr
-        self.count = 0
-        self.kind: str | None = None
-        self._awaited: set[int] = set()
-
-    def visit_Await(self, node: cst.Await) -> None:
-        self._awaited.add(id(node.expression))
-
-    def leave_Await(self, original_node: cst.Await, updated_node: cst.Await) -> cst.BaseExpression:
-        inner = original_node.expression
-        if isinstance(inner, cst.Call) and self.rule.facts.resolve(inner.func) == START[1]:
-            return updated_node.expression
-        return updated_node
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        facts = self.rule.facts
-        api = facts.resolve(original_node.func)
-        if api in START and updated_node.args and updated_node.args[0].keyword is None:
-            self.count += 1
-            self.kind = "root"
-            return build.root_run(self.id_expr, updated_node.args[0].value, list(updated_node.args[1:]))
-        if isinstance(original_node.func, cst.Name):
-            wf = facts.workflow(original_node.func.value)
-            if wf is not None and not wf.has_ctx_param:
-                self.count += 1
-                result = build.result_of(build.root_run(self.id_expr, updated_node.func, list(updated_node.args)))
-                return result if wf.is_async else cst.Await(result)
-        return updated_node
+START = ("DBOS.start_workflow", "DBOS.start_workflow_async")
+# nodes whose children run only sometimes, or more than once: the block's id cannot be placed statically there
+_CONDITIONAL = (
+    cst.Match, cst.IfExp, cst.BooleanOperation,
+    cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.ExceptHandler, cst.ExceptStarHandler, cst.Else,
+)
+_NOT_RUN_HERE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 class SetWorkflowId(RuleTransformer):
     CODE = "D2R106"
     TRIGGERS = ("SetWorkflowID",)
-    DESCRIPTION = "Turn with SetWorkflowID(id): blocks into the id argument of resonate.run."
+    DESCRIPTION = "Give the id of a with SetWorkflowID(id): block to the resonate.run of its first workflow."
 
-    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
-        items = original_node.items
-        set_id = [
-            i for i in items if isinstance(i.item, cst.Call) and self.facts.resolve(i.item.func) == "SetWorkflowID"
-        ]
-        if not set_id or not self.enabled("D2R103"):
+    def _block(self, node: cst.With) -> SetIdBlock | None:
+        blocks = self.run.set_id_blocks
+        return blocks[-1] if blocks and blocks[-1].node is node else None
+
+    def visit_With(self, node: cst.With) -> None:
+        block = self._block(node)
+        if block is None or not self.enabled("D2R103"):
+            return  # not a SetWorkflowID block, or the workflows stay DBOS workflows
+        why = self._why_not(node)
+        if why is None:
+            first, why = self._first_start(node.body)
+            if first is not None:
+                block.named = id(first)
+                return
+        self.todo(self.CODE, f"SetWorkflowID not converted: {why}")
+
+    def _why_not(self, node: cst.With) -> str | None:
+        if self.in_workflow:
+            return ("inside a workflow a child's id is positional in Resonate (ctx.run); to fix it use ctx.detached "
+                    "or ctx.rpc")
+        if not self.in_async_plain:
+            return f"the id must become the first argument of `{INSTANCE}.run(id, fn, ...)`, which needs async code"
+        call = node.items[0].item
+        if (
+            len(node.items) != 1
+            or node.items[0].asname is not None
+            or not isinstance(call, cst.Call)
+            or len(call.args) != 1
+            or call.args[0].keyword is not None
+            or call.args[0].star
+            or node.asynchronous is not None
+        ):
+            return "only `with SetWorkflowID(id):` alone, without `as`, is unwrapped"
+        body = node.body
+        if (
+            not isinstance(body, cst.IndentedBlock)
+            or body.header.comment is not None
+            or any(line.comment is not None for line in body.footer)
+        ):
+            return "the block's own comments would have no place once it is unwrapped"
+        return None
+
+    def _first_start(self, body: cst.BaseSuite) -> tuple[cst.Call | None, str]:
+        """The call that starts the block's first workflow, when it is certain to be the first; else the reason."""
+        first: list[cst.Call] = []
+        problem: list[str] = []
+
+        def walk(node: cst.CSTNode | None, conditional: bool) -> None:
+            if node is None or first or problem or isinstance(node, _NOT_RUN_HERE):
+                return
+            if isinstance(node, cst.Call):
+                kind = self._starts(node)
+                if kind == "workflow":
+                    if conditional:
+                        problem.append("its first workflow call runs conditionally or in a loop")
+                    elif any(self._contains_start(a) for a in node.args):
+                        problem.append("the arguments of its first workflow call start another workflow")
+                    else:
+                        first.append(node)
+                    return
+                if kind is not None:
+                    problem.append(kind)
+                    return
+            if isinstance(node, cst.If):  # the test runs first and always; the branches do not
+                walk(node.test, conditional)
+                walk(node.body, True)
+                walk(node.orelse, True)
+                return
+            if isinstance(node, (cst.For, cst.While)):
+                walk(getattr(node, "iter", None), conditional)
+                walk(node.body, True)
+                walk(node.orelse, True)
+                return
+            inner = conditional or isinstance(node, _CONDITIONAL)
+            for child in child_nodes(node):
+                walk(child, inner)
+
+        walk(body, False)
+        if problem:
+            return None, problem[0]
+        if not first:
+            return None, "the block starts no workflow this codemod can see (a method, or a workflow handed to other code?)"
+        return first[0], ""
+
+    def _starts(self, call: cst.Call) -> str | None:
+        """"workflow" for a call that starts a workflow of this module; a reason for a call that may start one."""
+        api = self.facts.resolve(call.func)
+        if api in START:
+            return "workflow" if call.args and call.args[0].keyword is None and not call.args[0].star else (
+                "a start_workflow call it cannot follow")
+        func = call.func
+        if isinstance(func, cst.Name):
+            wf = self.facts.workflow(func.value)
+            if wf is not None:
+                return "workflow" if not wf.has_ctx_param else "a workflow with a ctx parameter"
+            if func.value in self.facts.module_names and func.value not in self.facts.functions:
+                return f"`{func.value}` is called in the block and may start the workflow the id names"
+        if isinstance(func, cst.Attribute) and func.attr.value.startswith("enqueue"):
+            return "an enqueue runs before its first workflow call"
+        return None
+
+    def _contains_start(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Call) and self._starts(node) == "workflow":
+            return True
+        return any(self._contains_start(c) for c in child_nodes(node))
+
+    def leave_WithItem(self, original_node: cst.WithItem, updated_node: cst.WithItem) -> cst.WithItem:
+        block = self.run.set_id_blocks[-1] if self.run.set_id_blocks else None
+        if block is not None and block.named is not None and original_node is block.node.items[0]:
+            assert isinstance(updated_node.item, cst.Call)
+            block.id_expr = updated_node.item.args[0].value
+        return updated_node
+
+    def leave_With(
+        self, original_node: cst.With, updated_node: cst.With
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        block = self._block(original_node)
+        if block is None or block.named is None:
             return updated_node
-        call = set_id[0].item
-        assert isinstance(call, cst.Call)
-        body = updated_node.body
-        simple = (
-            len(items) == 1
-            and len(call.args) == 1
-            and call.args[0].keyword is None
-            and isinstance(body, cst.IndentedBlock)
-            and len(body.body) == 1
-            and isinstance(body.body[0], cst.SimpleStatementLine)
-            and original_node.asynchronous is None
-        )
-        if self.in_workflow or not self.in_async_plain or not simple:
-            why = (
-                "inside a workflow a child's id is positional in Resonate (ctx.run); to fix it use "
-                "ctx.detached or ctx.rpc" if self.in_workflow else
-                f"the id must become the first argument of `{INSTANCE}.run(id, fn, ...)`, which needs async code "
-                "and a block holding exactly one workflow call"
-            )
-            self.todo(self.CODE, f"SetWorkflowID not converted: {why}")
-            return updated_node
-        assert isinstance(body, cst.IndentedBlock)
-        stmt = body.body[0]
-        rewrite = _Rewrite(self, call.args[0].value)
-        new_stmt = stmt.visit(rewrite)
-        if rewrite.count != 1:
-            self.todo(self.CODE, "SetWorkflowID not converted: the block must hold exactly one workflow call")
+        if not block.used:
+            self.todo(self.CODE, "SetWorkflowID not converted: its first workflow call was not rewritten")
             return updated_node
         self.mark_applied()
-        name = assigned_name(stmt)  # type: ignore[arg-type]
-        if name is not None and rewrite.kind is not None:
-            handles(self)[(self._frames[0].name if self._frames else "", name)] = rewrite.kind
-        return new_stmt.with_changes(  # type: ignore[return-value]
-            leading_lines=(*updated_node.leading_lines, *new_stmt.leading_lines)  # type: ignore[attr-defined]
+        body = updated_node.body
+        assert isinstance(body, cst.IndentedBlock)
+        statements = list(body.body)
+        statements[0] = statements[0].with_changes(
+            leading_lines=(*updated_node.leading_lines, *statements[0].leading_lines)
         )
+        return cst.FlattenSentinel(statements)
 
 
 RULE = Rule(
@@ -99,12 +158,16 @@ RULE = Rule(
     name="set-workflow-id",
     summary="Turn `with SetWorkflowID(id):` blocks into the id argument of `resonate.run`",
     explanation=(
-        "DBOS makes the next workflow call idempotent through a context manager: a second call with the same id "
-        "returns the stored result. Resonate takes the id as the first argument: `resonate.run(id, fn, ...)`, and "
-        "calling it again with the same id yields the same promise. A block holding exactly one workflow call "
-        "(or `DBOS.start_workflow`) in async code outside a workflow is unwrapped. Anything else gets a TODO: "
-        "several statements, synchronous code, and blocks inside a workflow (Resonate's child ids are "
-        "positional). Resonate root ids must not contain `:`."
+        "DBOS makes the next workflow started in the block idempotent through a context manager: a second call "
+        "with the same id returns the stored result. Resonate takes the id as the first argument: "
+        "`resonate.run(id, fn, ...)`, and calling it again with the same id yields the same promise.\n\n"
+        "In async code outside a workflow the block is unwrapped: the first workflow it starts (a call of a "
+        "workflow, or `DBOS.start_workflow`) gets the block's id, and any later one a fresh id, as in DBOS. The "
+        "block may hold any statements (a `try`, several calls) as long as that first workflow call is certain to "
+        "be the first: not in a branch or a loop of the block, and no call of one of the module's own functions "
+        "(which might start a workflow itself) or an enqueue before it. Anything else gets a TODO: synchronous "
+        "code, blocks inside a workflow (Resonate's child ids are positional), `with SetWorkflowID(id) as x`, "
+        "several context managers in one `with`. Resonate root ids must not contain `:`."
     ),
     examples=(
         Example(
@@ -131,6 +194,42 @@ RULE = Rule(
             async def checkout(order: str) -> str:
                 receipt = await resonate.run(f"pay-{order}", pay, order).result()
                 return receipt
+            ''',
+        ),
+        Example(
+            title="A block with error handling, and a second workflow that gets its own id",
+            before='''
+            from dbos import DBOS, SetWorkflowID
+
+            @DBOS.workflow()
+            def pay(order: str) -> str:
+                return order
+
+            async def checkout(order: str) -> list[str]:
+                with SetWorkflowID(f"pay-{order}"):
+                    try:
+                        first = pay(order)
+                    except ValueError:
+                        first = "refused"
+                    second = pay(order)
+                return [first, second]
+            ''',
+            after='''
+            import uuid
+            from resonate.context import Context
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def pay(ctx: Context, order: str) -> str:
+                return order
+
+            async def checkout(order: str) -> list[str]:
+                try:
+                    first = await resonate.run(f"pay-{order}", pay, order).result()
+                except ValueError:
+                    first = "refused"
+                second = await resonate.run(str(uuid.uuid4()), pay, order).result()
+                return [first, second]
             ''',
         ),
     ),

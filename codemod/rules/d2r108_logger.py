@@ -22,10 +22,9 @@ class Logger(RuleTransformer):
     TRIGGERS = ("logger",)
     DESCRIPTION = "Replace DBOS.logger with a module-level logging logger."
 
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+    def start(self, module: cst.Module) -> None:
         self._used = False
         self._assigned = False  # the module already has ``logger = DBOS.logger``
-        return super().transform_module_impl(tree)
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
         # ``logger = DBOS.logger`` at module level: that line becomes the logger
@@ -52,7 +51,6 @@ class Logger(RuleTransformer):
         return cst.Name(LOGGER)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        updated_node = super().leave_Module(original_node, updated_node)
         if self._used and LOGGER not in self.facts.module_names:
             self.add_needed_import("logging")
             return insert_after_imports(updated_node, [logger_statement()])
