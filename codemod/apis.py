@@ -82,7 +82,7 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("WorkflowStatus", H, "D2R203"),
     DbosApi("WorkflowStatusString", H, "D2R203"),
     DbosApi("SetWorkflowID", H, "D2R106"),
-    DbosApi("SetWorkflowTimeout", P, "D2R207", "issue 6"),
+    DbosApi("SetWorkflowTimeout", H, "D2R207", "the workflow is cancelled at its deadline; children inherit it (docs/queues.md)"),
     DbosApi("SetWorkflowAttributes", P, "D2R209"),
     DbosApi("DBOS.asyncio_wait", P, "D2R209"),
     DbosApi("DBOS.wait_first", P, "D2R209"),
@@ -132,11 +132,11 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.close_stream_async", H, "D2R204"),
     DbosApi("DBOSClient", H, "D2R205", "send, get_event, retrieve_workflow, read_stream in the process that launched DBOS; enqueue pending (issue 6)"),
     # Queues
-    DbosApi("Queue", P, "D2R113", "issue 6"),
-    DbosApi("DBOS.register_queue", P, "D2R113", "issue 6"),
-    DbosApi("DBOS.register_queue_async", P, "D2R113", "issue 6"),
-    DbosApi("DBOS.enqueue_workflow", P, "D2R113", "issue 6"),
-    DbosApi("DBOS.enqueue_workflow_async", P, "D2R113", "issue 6"),
+    DbosApi("Queue", H, "D2R113", "2.x form at import time; flow control by a per-process dispatcher (docs/queues.md)"),
+    DbosApi("DBOS.register_queue", H, "D2R113", "configuration kept in this process (re-register on start)"),
+    DbosApi("DBOS.register_queue_async", H, "D2R113"),
+    DbosApi("DBOS.enqueue_workflow", H, "D2R113"),
+    DbosApi("DBOS.enqueue_workflow_async", H, "D2R113"),
     DbosApi("DBOS.enqueue_workflow_with_options", P, "D2R113", "issue 6"),
     DbosApi("DBOS.enqueue_workflow_with_options_async", P, "D2R113", "issue 6"),
     DbosApi("DBOS.retrieve_queue", P, "D2R202", "issue 6"),
@@ -146,36 +146,36 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.delete_queue", P, "D2R202", "issue 6"),
     DbosApi("DBOS.delete_queue_async", P, "D2R202", "issue 6"),
     DbosApi("DBOS.listen_queues", P, "D2R202", "issue 6"),
-    DbosApi("SetEnqueueOptions", P, "D2R202", "issue 6"),
+    DbosApi("SetEnqueueOptions", H, "D2R202", "deduplication_id, priority, queue_partition_key, app_version"),
     DbosApi("EnqueueOptions", P, "D2R202", "issue 6"),
     DbosApi("Debouncer", P, "D2R202", "issue 6"),
     DbosApi("DebouncerClient", P, "D2R202", "issue 6"),
     DbosApi("DBOS.set_workflow_delay", P, "D2R202", "issue 6"),
     DbosApi("DBOS.set_workflow_delay_async", P, "D2R202", "issue 6"),
     # Workflow management
-    DbosApi("DBOS.list_workflows", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.list_workflows_async", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.list_queued_workflows", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.list_queued_workflows_async", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.list_workflow_steps", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.list_workflow_steps_async", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.cancel_workflow", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.cancel_workflow_async", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.cancel_workflows", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.cancel_workflows_async", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.resume_workflow", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.resume_workflow_async", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.resume_workflows", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.resume_workflows_async", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.fork_workflow", P, "D2R203", "issue 6"),
-    DbosApi("DBOS.fork_workflow_async", P, "D2R203", "issue 6"),
+    DbosApi("DBOS.list_workflows", H, "D2R203", "promise.search on the tags of workflow roots"),
+    DbosApi("DBOS.list_workflows_async", H, "D2R203"),
+    DbosApi("DBOS.list_queued_workflows", H, "D2R203"),
+    DbosApi("DBOS.list_queued_workflows_async", H, "D2R203"),
+    DbosApi("DBOS.list_workflow_steps", H, "D2R203", "a workflow's ctx.run children, named and numbered as DBOS does"),
+    DbosApi("DBOS.list_workflow_steps_async", H, "D2R203"),
+    DbosApi("DBOS.cancel_workflow", H, "D2R203", "a cancelled workflow stops at its next durable operation, as in DBOS"),
+    DbosApi("DBOS.cancel_workflow_async", H, "D2R203"),
+    DbosApi("DBOS.cancel_workflows", H, "D2R203"),
+    DbosApi("DBOS.cancel_workflows_async", H, "D2R203"),
+    DbosApi("DBOS.resume_workflow", H, "D2R203", "a new run of the workflow replays the cancelled run's operations"),
+    DbosApi("DBOS.resume_workflow_async", H, "D2R203"),
+    DbosApi("DBOS.resume_workflows", H, "D2R203"),
+    DbosApi("DBOS.resume_workflows_async", H, "D2R203"),
+    DbosApi("DBOS.fork_workflow", H, "D2R203", "operations before start_step are copied from the original"),
+    DbosApi("DBOS.fork_workflow_async", H, "D2R203"),
     DbosApi("DBOS.delete_workflow", P, "D2R203", "issue 6"),
     DbosApi("DBOS.delete_workflow_async", P, "D2R203", "issue 6"),
     DbosApi("DBOS.delete_workflows", P, "D2R203", "issue 6"),
     DbosApi("DBOS.delete_workflows_async", P, "D2R203", "issue 6"),
     DbosApi("DBOS.update_workflow_attributes", P, "D2R203"),
     DbosApi("DBOS.update_workflow_attributes_async", P, "D2R203"),
-    DbosApi("StepInfo", P, "D2R203", "issue 6"),
+    DbosApi("StepInfo", H, "D2R203"),
     # Everything else DBOS has that Resonate has no counterpart for
     DbosApi("DBOS.kafka_consumer", R, "D2R209", "no Kafka integration in Resonate"),
     DbosApi("KafkaMessage", R, "D2R209", "no Kafka integration in Resonate"),
@@ -284,12 +284,99 @@ _LIST_SCHEDULES = _all(H, "status", "workflow_name", "schedule_name_prefix", "ap
 _BY_WORKFLOW_ID = {"workflow_id": DbosParam(H), "shard_key": _SHARD_KEY}
 _RETRIEVE = {**_BY_WORKFLOW_ID, "existing_workflow": DbosParam(H)}
 _UNFILLED = "not filled yet: always None"
+_LIST_FILTERS = {
+    **_all(H, "workflow_ids", "status", "start_time", "end_time", "completed_after", "completed_before",
+           "dequeued_after", "dequeued_before", "name", "app_version", "forked_from", "parent_workflow_id",
+           "queue_name", "limit", "offset", "sort_desc", "workflow_id_prefix", "load_input", "load_output",
+           "executor_id", "has_parent", "application_name"),
+    "user": DbosParam(H, "the shim records no authenticated user, so a user filter matches nothing"),
+    "attributes": DbosParam(P, "workflow attributes are not recorded: raises ShimUnsupportedError"),
+    **_all(P, "shard_key", "parent_shard_key", note="sharded system databases: not in the shim's signature (TypeError)",
+           only="3.x"),
+    "is_fork": DbosParam(P, "not in the shim's signature (TypeError)", "3.x"),
+}
+_QUEUE_ARGS = {
+    **_all(H, "name", "concurrency", "limiter", "worker_concurrency", "global_concurrency"),
+    "polling_interval_sec": DbosParam(I, "validated; the dispatcher is woken by enqueues and completions, never polls"),
+    **_all(P, "partition_concurrency", "partition_worker_concurrency", "partition_limiter",
+           note="per-partition limits: raises ShimUnsupportedError (partition_queue=True is honoured)"),
+}
+_STEP_KEYS = {
+    **_all(H, "function_id", "function_name", "output", "error", "child_workflow_id", "started_at_epoch_ms",
+           "completed_at_epoch_ms"),
+    "child_shard_key": DbosParam(P, "sharded system databases", "3.x"),
+}
 _FEATURE_PENDING = "None, as in DBOS when the feature that sets it is unused; that feature is pending"
 
 # Every parameter, key, field, enum member and method of each DBOS name the shim honours or accepts
 # (tests/ledger fails on one that is missing). A name that is pending or rejected raises before it
 # reads its arguments, so its parameters share its status and are not listed.
 PARAMS: dict[str, dict[str, DbosParam]] = {
+    "Queue": {
+        **_QUEUE_ARGS,
+        **_all(P, "client_system_database", "application_name",
+               note="database-backed queue settings: raises ShimUnsupportedError"),
+        "database_backed_queue": DbosParam(H, "True makes a handle on a declared queue, as DBOS.enqueue_workflow does"),
+        "priority_enabled": DbosParam(I, "priority is always honoured, as in DBOS 2.31", "2.x"),
+        "partition_queue": DbosParam(H, "every limit applies per partition key", "2.x"),
+        "token": DbosParam(P, "not in the shim's signature (TypeError)", "3.x"),
+        **_all(H, ".enqueue", ".enqueue_async"),
+        **_all(P, ".concurrency", ".global_concurrency", ".worker_concurrency", ".limiter", ".polling_interval_sec",
+               note="readable as in DBOS (a property); recorded pending because the ledger checks methods only"),
+        **_all(P, ".priority_enabled", ".partition_queue",
+               note="readable as in DBOS (a property); recorded pending because the ledger checks methods only",
+               only="2.x"),
+        **_all(P, ".get_concurrency_async", ".get_global_concurrency_async", ".get_limiter_async",
+               ".get_partition_concurrency_async", ".get_partition_limiter_async",
+               ".get_partition_worker_concurrency_async", ".get_polling_interval_sec_async",
+               ".get_worker_concurrency_async", ".partition_concurrency", ".partition_limiter",
+               ".partition_worker_concurrency", ".set_concurrency", ".set_concurrency_async",
+               ".set_global_concurrency", ".set_global_concurrency_async", ".set_limiter", ".set_limiter_async",
+               ".set_partition_concurrency", ".set_partition_concurrency_async", ".set_partition_limiter",
+               ".set_partition_limiter_async", ".set_partition_worker_concurrency",
+               ".set_partition_worker_concurrency_async", ".set_polling_interval_sec",
+               ".set_polling_interval_sec_async", ".set_worker_concurrency", ".set_worker_concurrency_async",
+               note="changing a queue at run time: raises ShimUnsupportedError"),
+        **_all(P, ".get_partition_queue_async", ".get_priority_enabled_async", ".set_partition_queue",
+               ".set_partition_queue_async", ".set_priority_enabled", ".set_priority_enabled_async",
+               note="changing a queue at run time: raises ShimUnsupportedError", only="2.x"),
+    },
+    "DBOS.register_queue": {
+        **{k: v for k, v in _QUEUE_ARGS.items() if k not in ("concurrency", "limiter")},
+        **_all(H, "concurrency", "limiter"),
+        "on_conflict": DbosParam(H, "never_update keeps a queue already declared in this process"),
+        "priority_enabled": DbosParam(I, "priority is always honoured, as in DBOS 2.31", "2.x"),
+        "partition_queue": DbosParam(H, "every limit applies per partition key", "2.x"),
+    },
+    "DBOS.enqueue_workflow": _all(H, "queue_name", "func", "args", "kwargs"),
+    "DBOS.enqueue_workflow_async": _all(H, "queue_name", "func", "args", "kwargs"),
+    "SetEnqueueOptions": {
+        **_all(H, "deduplication_id", "priority", "queue_partition_key"),
+        "app_version": DbosParam(H, "recorded on the workflow (its status' app_version); the shim runs every version"),
+        "delay_seconds": DbosParam(P, "delayed enqueues: raises ShimUnsupportedError"),
+        "duplication_policy": DbosParam(P, "'reject' (the default) is honoured; 'return-existing' raises "
+                                           "ShimUnsupportedError"),
+    },
+    "SetWorkflowTimeout": {"workflow_timeout_sec": DbosParam(H)},
+    "StepInfo": _STEP_KEYS,
+    "DBOS.list_workflows": {
+        **_LIST_FILTERS,
+        **_all(H, "queues_only", "was_forked_from"),
+        "schedule_name": DbosParam(P, "schedule names are not recorded on workflows: raises ShimUnsupportedError"),
+    },
+    "DBOS.list_queued_workflows": _LIST_FILTERS,
+    "DBOS.list_workflow_steps": {**_all(H, "workflow_id", "load_output", "limit", "offset"), "shard_key": _SHARD_KEY},
+    "DBOS.cancel_workflow": {**_all(H, "workflow_id", "cancel_children"), "shard_key": _SHARD_KEY},
+    "DBOS.cancel_workflows": {**_all(H, "workflow_ids", "cancel_children"), "shard_key": _SHARD_KEY},
+    "DBOS.resume_workflow": {**_all(H, "workflow_id", "queue_name"), "shard_key": _SHARD_KEY},
+    "DBOS.resume_workflows": {**_all(H, "workflow_ids", "queue_name"), "shard_key": _SHARD_KEY},
+    "DBOS.fork_workflow": {
+        **_all(H, "workflow_id", "start_step", "queue_name", "queue_partition_key", "timeout_seconds"),
+        "application_version": DbosParam(H, "recorded on the fork (its status' app_version); the shim runs every "
+                                            "version"),
+        "replacement_children": DbosParam(P, "raises ShimUnsupportedError"),
+        "shard_key": _SHARD_KEY,
+    },
     "DBOS": {
         "config": DbosParam(H),
         "fastapi": DbosParam(P, "web framework middleware: raises ShimUnsupportedError", "2.x"),
@@ -363,13 +450,17 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     "WorkflowStatus": {
         **_all(H, "workflow_id", "status", "name", "class_name", "config_name", "input", "output", "error",
                "created_at", "updated_at", "completed_at"),
-        **_all(H, "authenticated_user", "assumed_role", "authenticated_roles", "queue_name", "workflow_timeout_ms",
-               "workflow_deadline_epoch_ms", "deduplication_id", "queue_partition_key", "forked_from",
-               "was_forked_from", "dequeued_at", "delay_until_epoch_ms", "attributes", note=_FEATURE_PENDING),
+        **_all(H, "authenticated_user", "assumed_role", "authenticated_roles", "delay_until_epoch_ms", "attributes",
+               note=_FEATURE_PENDING),
+        **_all(H, "queue_name", "workflow_timeout_ms", "workflow_deadline_epoch_ms", "deduplication_id",
+               "queue_partition_key", "forked_from", "was_forked_from", "dequeued_at", "parent_workflow_id",
+               "priority", note="from the workflow root's tags and markers (shim/_records.py, docs/queues.md)"),
+        "executor_id": DbosParam(H, "'local', DBOS's default executor id"),
+        "application_name": DbosParam(H, "the config's name"),
         "schedule_name": DbosParam(H, "None for every workflow, as DBOS 2.31 leaves it for schedule ticks"),
-        **_all(P, "executor_id", "app_version", "app_id", "recovery_attempts", "parent_workflow_id", "priority",
-               note=_UNFILLED + " (DBOS fills it)"),
-        "application_name": DbosParam(P, "not a field of the shim's WorkflowStatus yet"),
+        "app_version": DbosParam(P, "set only by SetEnqueueOptions(app_version=) and fork_workflow("
+                                    "application_version=); otherwise None where DBOS records a version hash"),
+        **_all(P, "app_id", "recovery_attempts", note=_UNFILLED + " (DBOS fills it)"),
         **_all(P, "shard_key", "parent_shard_key", note="sharded system databases", only="3.x"),
     },
     "WorkflowStatusString": {
@@ -481,6 +572,13 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
                note="not defined in shim.errors", only="3.x"),
     },
 }
+
+
+# The *_async forms of the queue and management calls take the same parameters as the sync ones.
+for _name in ("DBOS.register_queue", "DBOS.list_workflows", "DBOS.list_queued_workflows", "DBOS.list_workflow_steps",
+              "DBOS.cancel_workflow", "DBOS.cancel_workflows", "DBOS.resume_workflow", "DBOS.resume_workflows",
+              "DBOS.fork_workflow"):
+    PARAMS[_name + "_async"] = PARAMS[_name]
 
 
 def params_of(name: str) -> dict[str, DbosParam]:

@@ -17,6 +17,7 @@ from resonate.resonate import Resonate
 
 from shim import _classes, _config, _scheduler
 from shim import _events, _messaging, _streams
+from shim import _management, _queues
 from shim._context import current_step, current_workflow
 from shim._engine import NEVER, Engine
 from shim.store import DurableLocalConnection, StoreCorruptError, open_store
@@ -427,6 +428,151 @@ class DBOS(metaclass=_DBOSMeta):
     @staticmethod
     async def sleep_async(seconds: float) -> None:
         await _operations().sleep_async(seconds)
+
+    # -- queues (shim/_queues.py) and workflow management (shim/_management.py) ---------------
+
+    @staticmethod
+    def register_queue(name: str, *, worker_concurrency: int | None = None, global_concurrency: int | None = None,
+                       partition_concurrency: int | None = None, partition_worker_concurrency: int | None = None,
+                       partition_limiter: Any = None, limiter: Any = None, polling_interval_sec: float = 1.0,
+                       on_conflict: str = "update_if_latest_version", concurrency: int | None = None,
+                       priority_enabled: bool = False, partition_queue: bool = False) -> Any:
+        return _queues.register_queue(**locals())
+
+    @staticmethod
+    async def register_queue_async(name: str, *, worker_concurrency: int | None = None, global_concurrency: int | None = None,
+                                   partition_concurrency: int | None = None, partition_worker_concurrency: int | None = None,
+                                   partition_limiter: Any = None, limiter: Any = None, polling_interval_sec: float = 1.0,
+                                   on_conflict: str = "update_if_latest_version", concurrency: int | None = None,
+                                   priority_enabled: bool = False, partition_queue: bool = False) -> Any:
+        return _queues.register_queue(**locals())
+
+    @staticmethod
+    def enqueue_workflow(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+        return _queues.enqueue_workflow(queue_name, func, *args, **kwargs)
+
+    @staticmethod
+    async def enqueue_workflow_async(queue_name: str, func: Callable[..., Any], *args: Any,
+                                     **kwargs: Any) -> WorkflowHandleAsync[Any]:
+        return await _queues.enqueue_workflow_async(queue_name, func, *args, **kwargs)
+
+    @staticmethod
+    def list_workflows(*, workflow_ids: list[str] | None = None, status: str | list[str] | None = None,
+                       start_time: str | None = None, end_time: str | None = None, completed_after: str | None = None,
+                       completed_before: str | None = None, dequeued_after: str | None = None,
+                       dequeued_before: str | None = None, name: str | list[str] | None = None,
+                       app_version: str | list[str] | None = None, forked_from: str | list[str] | None = None,
+                       parent_workflow_id: str | list[str] | None = None, user: str | list[str] | None = None,
+                       queue_name: str | list[str] | None = None, limit: int | None = None, offset: int | None = None,
+                       sort_desc: bool = False, workflow_id_prefix: str | list[str] | None = None, load_input: bool = True,
+                       load_output: bool = True, executor_id: str | list[str] | None = None,
+                       queues_only: bool = False, was_forked_from: bool | None = None,
+                       has_parent: bool | None = None, attributes: dict[str, Any] | None = None,
+                       schedule_name: str | list[str] | None = None,
+                       application_name: str | list[str] | None = None) -> list[WorkflowStatus]:
+        return _management.list_workflows(**locals())
+
+    @staticmethod
+    async def list_workflows_async(*, workflow_ids: list[str] | None = None, status: str | list[str] | None = None,
+                                   start_time: str | None = None, end_time: str | None = None, completed_after: str | None = None,
+                                   completed_before: str | None = None, dequeued_after: str | None = None,
+                                   dequeued_before: str | None = None, name: str | list[str] | None = None,
+                                   app_version: str | list[str] | None = None, forked_from: str | list[str] | None = None,
+                                   parent_workflow_id: str | list[str] | None = None, user: str | list[str] | None = None,
+                                   queue_name: str | list[str] | None = None, limit: int | None = None, offset: int | None = None,
+                                   sort_desc: bool = False, workflow_id_prefix: str | list[str] | None = None, load_input: bool = True,
+                                   load_output: bool = True, executor_id: str | list[str] | None = None,
+                                   queues_only: bool = False, was_forked_from: bool | None = None,
+                                   has_parent: bool | None = None, attributes: dict[str, Any] | None = None,
+                                   schedule_name: str | list[str] | None = None,
+                                   application_name: str | list[str] | None = None) -> list[WorkflowStatus]:
+        return await _management.list_workflows_async(**locals())
+
+    @staticmethod
+    def list_queued_workflows(*, workflow_ids: list[str] | None = None, status: str | list[str] | None = None,
+                              start_time: str | None = None, end_time: str | None = None, completed_after: str | None = None,
+                              completed_before: str | None = None, dequeued_after: str | None = None,
+                              dequeued_before: str | None = None, name: str | list[str] | None = None,
+                              app_version: str | list[str] | None = None, forked_from: str | list[str] | None = None,
+                              parent_workflow_id: str | list[str] | None = None, user: str | list[str] | None = None,
+                              queue_name: str | list[str] | None = None, limit: int | None = None, offset: int | None = None,
+                              sort_desc: bool = False, workflow_id_prefix: str | list[str] | None = None, load_input: bool = True,
+                              load_output: bool = True, executor_id: str | list[str] | None = None,
+                              has_parent: bool | None = None, attributes: dict[str, Any] | None = None,
+                              application_name: str | list[str] | None = None) -> list[WorkflowStatus]:
+        return _management.list_queued_workflows(**locals())
+
+    @staticmethod
+    async def list_queued_workflows_async(*, workflow_ids: list[str] | None = None, status: str | list[str] | None = None,
+                                          start_time: str | None = None, end_time: str | None = None, completed_after: str | None = None,
+                                          completed_before: str | None = None, dequeued_after: str | None = None,
+                                          dequeued_before: str | None = None, name: str | list[str] | None = None,
+                                          app_version: str | list[str] | None = None, forked_from: str | list[str] | None = None,
+                                          parent_workflow_id: str | list[str] | None = None, user: str | list[str] | None = None,
+                                          queue_name: str | list[str] | None = None, limit: int | None = None, offset: int | None = None,
+                                          sort_desc: bool = False, workflow_id_prefix: str | list[str] | None = None, load_input: bool = True,
+                                          load_output: bool = True, executor_id: str | list[str] | None = None,
+                                          has_parent: bool | None = None, attributes: dict[str, Any] | None = None,
+                                          application_name: str | list[str] | None = None) -> list[WorkflowStatus]:
+        return await _management.list_queued_workflows_async(**locals())
+
+    @staticmethod
+    def list_workflow_steps(workflow_id: str, *, load_output: bool = True, limit: int | None = None,
+                            offset: int | None = None) -> list[dict[str, Any]]:
+        return _management.list_workflow_steps(workflow_id, load_output=load_output, limit=limit, offset=offset)
+
+    @staticmethod
+    async def list_workflow_steps_async(workflow_id: str, *, load_output: bool = True, limit: int | None = None,
+                                        offset: int | None = None) -> list[dict[str, Any]]:
+        return await _management.list_workflow_steps_async(workflow_id, load_output=load_output, limit=limit,
+                                                           offset=offset)
+
+    @staticmethod
+    def cancel_workflow(workflow_id: str, *, cancel_children: bool = False) -> None:
+        _management.cancel_workflows([workflow_id], cancel_children=cancel_children)
+
+    @staticmethod
+    async def cancel_workflow_async(workflow_id: str, *, cancel_children: bool = False) -> None:
+        await _management.cancel_workflows_async([workflow_id], cancel_children=cancel_children)
+
+    @staticmethod
+    def cancel_workflows(workflow_ids: list[str], *, cancel_children: bool = False) -> None:
+        _management.cancel_workflows(workflow_ids, cancel_children=cancel_children)
+
+    @staticmethod
+    async def cancel_workflows_async(workflow_ids: list[str], *, cancel_children: bool = False) -> None:
+        await _management.cancel_workflows_async(workflow_ids, cancel_children=cancel_children)
+
+    @staticmethod
+    def resume_workflow(workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandle[Any]:
+        return _management.resume_workflow(workflow_id, queue_name=queue_name)
+
+    @staticmethod
+    async def resume_workflow_async(workflow_id: str, *, queue_name: str | None = None) -> WorkflowHandleAsync[Any]:
+        return await _management.resume_workflow_async(workflow_id, queue_name=queue_name)
+
+    @staticmethod
+    def resume_workflows(workflow_ids: list[str], *, queue_name: str | None = None) -> list[WorkflowHandle[Any]]:
+        return _management.resume_workflows(workflow_ids, queue_name=queue_name)
+
+    @staticmethod
+    async def resume_workflows_async(workflow_ids: list[str], *,
+                                     queue_name: str | None = None) -> list[WorkflowHandleAsync[Any]]:
+        return await _management.resume_workflows_async(workflow_ids, queue_name=queue_name)
+
+    @staticmethod
+    def fork_workflow(workflow_id: str, start_step: int, *, application_version: str | None = None,
+                      queue_name: str | None = None, queue_partition_key: str | None = None,
+                      replacement_children: dict[str, str] | None = None,
+                      timeout_seconds: float | None = None) -> WorkflowHandle[Any]:
+        return _management.fork_workflow(**locals())
+
+    @staticmethod
+    async def fork_workflow_async(workflow_id: str, start_step: int, *, application_version: str | None = None,
+                                  queue_name: str | None = None, queue_partition_key: str | None = None,
+                                  replacement_children: dict[str, str] | None = None,
+                                  timeout_seconds: float | None = None) -> WorkflowHandleAsync[Any]:
+        return await _management.fork_workflow_async(**locals())
 
     # -- messages, events and streams (shim/_messaging.py, _events.py, _streams.py) ------------
 

@@ -25,19 +25,23 @@ from resonate.resonate import Resonate
 from resonate.retry import Never
 from resonate.types import PromiseRecord, Value
 
+from shim import _records as records
 from shim import _serialization as ser
 from shim._classes import InstanceRef, instance_for
 from shim._context import StepFrame, WorkflowFrame, assigned_workflow_id, current_step, current_workflow
-from shim._ids import to_promise_id, to_workflow_id
+from shim._ids import to_promise_id
+from shim._lifecycle import Lifecycle, StartOptions, replayed, split_generation, tagged_runner
 from shim._runtime import Bridge
 from shim._specs import Registry, StepSpec, WorkflowSpec
-from shim._status import WorkflowStatus, status_from_record
+from shim._status import WorkflowStatus
 from shim.errors import (
+    DBOSAwaitedWorkflowCancelledError,
     DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded,
     MaxRecoveryAttemptsExceededError,
     DBOSConflictingWorkflowError,
     DBOSMaxStepRetriesExceeded,
     DBOSNonExistentWorkflowError,
+    DBOSWorkflowCancelledError,
     DBOSWorkflowFunctionNotFoundError,
 )
 
@@ -68,6 +72,8 @@ class Engine:
         # The exception objects raised in this process, so a live caller sees the original (with its
         # traceback) rather than the copy decoded from the store; popped on first read.
         self._live_errors: dict[str, BaseException] = {}
+        # queues, timeouts, cancellation, resume and fork (shim/_lifecycle.py)
+        self.lifecycle = Lifecycle(self)
 
     # -- registration ---------------------------------------------------------------------------
 
@@ -81,9 +87,12 @@ class Engine:
     # -- workflows ------------------------------------------------------------------------------
 
     async def start(self, spec: WorkflowSpec, workflow_id: str, args: tuple[Any, ...],
-                    kwargs: dict[str, Any], caller: Caller | None, instance: InstanceRef | None = None) -> None:
+                    kwargs: dict[str, Any], caller: Caller | None, instance: InstanceRef | None = None,
+                    options: StartOptions | None = None) -> None:
         """Create the workflow's promise unless one exists; an existing one must be the same function."""
-        promise_id = to_promise_id(workflow_id)
+        records.note_ref(workflow_id)
+        plan = self.lifecycle.plan(spec.name, workflow_id, caller.context if caller else None, options)
+        promise_id = plan.promise_id
         existing = await self._record(promise_id)
         if existing is not None:
             recorded = function_name(existing)
@@ -94,27 +103,27 @@ class Engine:
                     f"but the provided function name is: {spec.name}",
                 )
             return
+        await self.lifecycle.before_create(plan)
         if caller is not None:
             self._callers[workflow_id] = caller
-        handle = self.resonate.options(timeout=NO_DEADLINE).run(
+        handle = tagged_runner(self.resonate.options(timeout=NO_DEADLINE), plan.tags()).run(
             promise_id, spec.name, ser.dumps((args, kwargs, instance))
         )
         await handle.id()
 
     async def result_payload(self, workflow_id: str) -> str:
-        """The workflow's stored result, waiting for it; raises its stored exception."""
+        """The workflow's stored result, waiting for it (also while ENQUEUED); raises its stored
+        exception, or ``DBOSAwaitedWorkflowCancelledError`` if it was cancelled."""
         try:
-            handle = await self.resonate.get(to_promise_id(workflow_id))
-        except ResonateError as exc:
-            raise DBOSNonExistentWorkflowError("target", workflow_id) from exc
-        try:
-            return await handle.result()
+            return await self.lifecycle.wait_result(workflow_id)
+        except (DBOSNonExistentWorkflowError, DBOSAwaitedWorkflowCancelledError):
+            self._live_errors.pop(workflow_id, None)
+            raise
         except Exception as exc:
             raise self._live_errors.pop(workflow_id, None) or ser.rebuilt(exc) from None
 
     async def status(self, workflow_id: str) -> WorkflowStatus | None:
-        record = await self._record(to_promise_id(workflow_id))
-        return None if record is None else status_from_record(workflow_id, record)
+        return await self.lifecycle.status(workflow_id)
 
     async def _record(self, promise_id: str) -> PromiseRecord | None:
         try:
@@ -125,9 +134,16 @@ class Engine:
             raise
 
     async def _execute(self, spec: WorkflowSpec, ctx: Context, payload: str) -> str:
-        workflow_id = to_workflow_id(ctx.info.id)
+        workflow_id, _ = split_generation(ctx.info.id)
         if spec.name not in self.registry.workflows:
             raise DBOSWorkflowFunctionNotFoundError(workflow_id, f"{spec.name} is not registered")
+        run = await self.lifecycle.prepare(ctx.info.id)  # waits while ENQUEUED
+        try:
+            return await self._execute_body(spec, ctx, payload, workflow_id)
+        finally:
+            await self.lifecycle.finished(run)
+
+    async def _execute_body(self, spec: WorkflowSpec, ctx: Context, payload: str, workflow_id: str) -> str:
         attempt = await self._count_execution(ctx.info.id)
         if attempt > spec.max_recovery_attempts + 1:
             logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, spec.max_recovery_attempts))
@@ -151,7 +167,7 @@ class Engine:
                 value = await self.bridge.run_sync(
                     self.bridge.workflow_pool, context, _run_sync_body, frame, spec.fn, args, kwargs
                 )
-        except Exception as exc:
+        except (Exception, DBOSWorkflowCancelledError) as exc:
             self._live_errors[workflow_id] = exc
             raise ser.to_storable(exc) from None
         return ser.dumps(value)
@@ -172,17 +188,25 @@ class Engine:
     # -- operations inside a workflow ------------------------------------------------------------
 
     async def record(self, frame: WorkflowFrame, name: str, produce: Callable[[], Awaitable[Any]]) -> Any:
-        """Run ``produce`` once as the workflow's next durable operation; a replay returns its outcome."""
+        """Run ``produce`` once as the workflow's next durable operation; a replay returns its outcome.
+        The stored value names the operation (shim/_records.py); a cancelled workflow stops here."""
+        root_id = frame.ctx.info.id
+        self.lifecycle.check_cancelled(root_id, frame.workflow_id)
 
-        async def operation(_: Context) -> str:
+        async def operation(child: Context) -> str:
+            ref = records.begin_op()
+            copied = await self.lifecycle.copied(root_id, child.info.id)
+            if copied is not None:  # a resumed or forked run replays its base run's outcome
+                return replayed(copied)
             try:
-                return ser.dumps(await produce())
+                value = await produce()
             except Exception as exc:
-                raise ser.to_storable(exc) from None
+                raise records.op_error(name, exc, ref[0]) from None
+            return ser.dumps(records.OpValue(name, value, ref[0]))
 
         operation.__name__ = operation.__qualname__ = name
         try:
-            return ser.loads(await frame.ctx.options(retry_policy=NEVER).run(operation))
+            return records.unwrap(ser.loads(await frame.ctx.options(retry_policy=NEVER).run(operation)))
         except Exception as exc:
             raise ser.rebuilt(exc) from None
 

@@ -57,6 +57,7 @@ class WorkflowStatus:
     completed_at: int | None = None
     attributes: dict[str, Any] | None = None
     schedule_name: str | None = None
+    application_name: str | None = None
 
 
 def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatus:
@@ -79,6 +80,7 @@ def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatu
         updated_at=record.settled_at or record.created_at or None,
         completed_at=record.settled_at,
     )
+    _apply_tags(status, record.tags)
     if record.state == "resolved" and isinstance(record.value.data, str):
         status.output = ser.loads(record.value.data)
     elif record.state == "rejected":
@@ -87,3 +89,26 @@ def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatu
         if isinstance(status.error, DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded):
             status.status = "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
     return status
+
+
+def _apply_tags(status: WorkflowStatus, tags: dict[str, str]) -> None:
+    """What the shim records in a workflow root's tags (shim/_records.py)."""
+    from shim import _records as rec
+
+    def number(tag: str) -> int | None:
+        value = tags.get(tag)
+        return int(value) if value is not None and value.lstrip("-").isdigit() else None
+
+    status.queue_name = tags.get(rec.TAG_QUEUE)
+    status.parent_workflow_id = tags.get(rec.TAG_PARENT)
+    status.queue_partition_key = tags.get(rec.TAG_PARTITION)
+    status.forked_from = tags.get(rec.TAG_FORKED_FROM)
+    status.app_version = tags.get(rec.TAG_APP_VERSION)
+    status.workflow_timeout_ms = number(rec.TAG_TIMEOUT_MS)
+    status.workflow_deadline_epoch_ms = number(rec.TAG_DEADLINE_MS)
+    status.priority = number(rec.TAG_PRIORITY) or 0
+    dedup = tags.get(rec.TAG_DEDUP)
+    status.deduplication_id = dedup.partition("/")[2] if dedup else None
+    created = number(rec.TAG_CREATED_MS)
+    if created is not None:
+        status.created_at = created

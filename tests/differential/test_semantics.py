@@ -1785,6 +1785,145 @@ case(
     {'first': [[4, 1], [5, 2]], 'again': [[4, 1], [5, 2]], 'async': [6, 1], 'outside': [9, None]},
 )
 
+# -- workflow management (issue 6) ---------------------------------------------------------------
+
+# REFERENCE: "Admin: list_workflows(status=, name=, start_time=, ...), list_workflow_steps". Filters,
+# order, paging and load_input/load_output of list_workflows; the operations list_workflow_steps
+# reports for steps, child workflows, result waits, sleeps, events, messages and a failed step.
+case(
+    "list_workflows_filters_and_steps",
+    """
+    from datetime import datetime
+
+    @DBOS.step()
+    def add(x, y):
+        return x + y
+
+    @DBOS.step()
+    def fail():
+        raise ValueError("bad step")
+
+    @DBOS.workflow()
+    def child(x):
+        return add(x, 1)
+
+    @DBOS.workflow()
+    def parent(x):
+        a = add(x, 1)
+        handle = DBOS.start_workflow(child, a)
+        DBOS.sleep(0.01)
+        DBOS.set_event("k", a)
+        r = handle.get_result()
+        DBOS.recv("t", 0.01)
+        try:
+            fail()
+        except ValueError:
+            pass
+        return child(r) + a
+
+    @DBOS.workflow(name="other")
+    def other_workflow(word):
+        return word * 2
+
+    @DBOS.workflow()
+    def failing():
+        raise RuntimeError("workflow failed")
+
+    def view(statuses):
+        return [[w.workflow_id, w.status, w.name, w.parent_workflow_id, w.input, w.output,
+                 None if w.error is None else describe_error(w.error), w.queue_name] for w in statuses]
+
+    def ids(statuses):
+        return [w.workflow_id for w in statuses]
+
+    def scenario():
+        with SetWorkflowID("lw-parent"):
+            parent(1)
+        time.sleep(0.01)
+        with SetWorkflowID("lw-other"):
+            other_workflow("ab")
+        with SetWorkflowID("lw-failing"):
+            try:
+                failing()
+            except RuntimeError:
+                pass
+        other = DBOS.list_workflows(workflow_ids=["lw-other"])[0]
+        since = datetime.fromtimestamp(other.created_at / 1000).isoformat()
+        out = {
+            "all": view(DBOS.list_workflows()),
+            "desc_limit": ids(DBOS.list_workflows(sort_desc=True, limit=2)),
+            "offset": ids(DBOS.list_workflows(offset=1, limit=2)),
+            "by_name": ids(DBOS.list_workflows(name="child")),
+            "by_names": ids(DBOS.list_workflows(name=["other", "failing"])),
+            "errors": ids(DBOS.list_workflows(status="ERROR")),
+            "statuses": ids(DBOS.list_workflows(status=["SUCCESS", "ERROR"], sort_desc=True)),
+            "by_ids": ids(DBOS.list_workflows(workflow_ids=["lw-other", "no-such-workflow"])),
+            "prefix": ids(DBOS.list_workflows(workflow_id_prefix="lw-p")),
+            "prefixes": ids(DBOS.list_workflows(workflow_id_prefix=["lw-o", "lw-f"])),
+            "has_parent": ids(DBOS.list_workflows(has_parent=True)),
+            "no_parent": ids(DBOS.list_workflows(has_parent=False)),
+            "parent_id": ids(DBOS.list_workflows(parent_workflow_id="lw-parent")),
+            "since": ids(DBOS.list_workflows(start_time=since)),
+            "queued": ids(DBOS.list_queued_workflows()),
+            "unloaded": [[w.input, w.output] for w in DBOS.list_workflows(
+                workflow_ids=["lw-parent"], load_input=False, load_output=False)],
+        }
+        steps = DBOS.list_workflow_steps("lw-parent")
+        out["steps"] = [
+            [s["function_id"], s["function_name"],
+             type(s["output"]).__name__ if s["function_name"] == "DBOS.sleep" else s["output"],
+             None if s["error"] is None else describe_error(s["error"]), s["child_workflow_id"],
+             s["started_at_epoch_ms"] is not None and s["completed_at_epoch_ms"] >= s["started_at_epoch_ms"]]
+            for s in steps
+        ]
+        out["steps_page"] = [s["function_id"] for s in DBOS.list_workflow_steps("lw-parent", limit=3, offset=2)]
+        out["steps_unloaded"] = [s["output"] for s in DBOS.list_workflow_steps("lw-parent", load_output=False)][:2]
+        out["steps_of_unknown"] = DBOS.list_workflow_steps("no-such-workflow")
+        return out
+    """,
+    {'all': [['lw-parent', 'SUCCESS', 'parent', None, {'args': [1], 'kwargs': {}}, 6, None, None],
+             ['lw-parent-2', 'SUCCESS', 'child', 'lw-parent', {'args': [2], 'kwargs': {}}, 3, None, None],
+             ['lw-parent-9', 'SUCCESS', 'child', 'lw-parent', {'args': [3], 'kwargs': {}}, 4, None, None],
+             ['lw-other', 'SUCCESS', 'other', None, {'args': ['ab'], 'kwargs': {}}, 'abab', None, None],
+             ['lw-failing',
+              'ERROR',
+              'failing',
+              None,
+              {'args': [], 'kwargs': {}},
+              None,
+              {'type': 'RuntimeError', 'message': 'workflow failed'},
+              None]],
+     'desc_limit': ['lw-failing', 'lw-other'],
+     'offset': ['lw-parent-2', 'lw-parent-9'],
+     'by_name': ['lw-parent-2', 'lw-parent-9'],
+     'by_names': ['lw-other', 'lw-failing'],
+     'errors': ['lw-failing'],
+     'statuses': ['lw-failing', 'lw-other', 'lw-parent-9', 'lw-parent-2', 'lw-parent'],
+     'by_ids': ['lw-other'],
+     'prefix': ['lw-parent', 'lw-parent-2', 'lw-parent-9'],
+     'prefixes': ['lw-other', 'lw-failing'],
+     'has_parent': ['lw-parent-2', 'lw-parent-9'],
+     'no_parent': ['lw-parent', 'lw-other', 'lw-failing'],
+     'parent_id': ['lw-parent-2', 'lw-parent-9'],
+     'since': ['lw-other', 'lw-failing'],
+     'queued': [],
+     'unloaded': [[None, None]],
+     'steps': [[1, 'add', 2, None, None, True],
+               [2, 'child', None, None, 'lw-parent-2', True],
+               [3, 'DBOS.sleep', 'float', None, None, True],
+               [4, 'DBOS.setEvent', None, None, None, True],
+               [5, 'DBOS.getResult', 3, None, 'lw-parent-2', True],
+               [6, 'DBOS.recv', None, None, None, True],
+               [7, 'DBOS.sleep', 'float', None, None, True],
+               [8, 'fail', None, {'type': 'ValueError', 'message': 'bad step'}, None, True],
+               [9, 'child', None, None, 'lw-parent-9', True],
+               [10, 'DBOS.getResult', 4, None, 'lw-parent-9', True]],
+     'steps_page': [3, 4, 5],
+     'steps_unloaded': [None, None],
+     'steps_of_unknown': []},
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source

@@ -1,0 +1,649 @@
+"""A workflow's life beyond running its body: where it came from, whether it waits on a queue,
+when it times out, whether it was cancelled, resumed or forked. The engine calls in at five points
+(``start``, ``_execute``, ``record``, ``status``, ``result_payload``); everything here runs on
+Resonate's loop unless it says otherwise.
+
+Durable state, all Resonate promises with deterministic ids (``P`` is a workflow run's root promise
+id, ``W`` its DBOS workflow id):
+
+    P                      the run's root; its ``dbos2resonate:*`` tags (shim/_records.py) are its
+                           plan: queue, priority, parent, timeout or deadline, fork/resume base
+    P:dispatch             a queued run's permit: pending while ENQUEUED, resolved with
+                           ``{"at": ms}`` when the dispatcher lets it run, rejected if cancelled
+    P:cancelled            exists (resolved) once the run was cancelled
+    W%r<k>                 run k of a resumed workflow (k = 1, 2, ...): ``to_promise_id`` never
+                           writes ``%r``, so these ids are nobody else's
+    dbos2resonate:dedup/<queue>/<id>/<k>   the k-th holder of a queue's deduplication id
+
+A Resonate promise settles once, so cancelling never settles the root from outside (Resonate would
+refuse the body's own later writes): the marker makes the status CANCELLED at once, the body stops
+at its next durable operation with ``DBOSWorkflowCancelledError`` (as in DBOS), and its root then
+settles with that error. Resuming starts a new run ``W%r<k>`` whose operations are copied from the
+cancelled run's as the body replays, which is also how a fork copies its first steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from resonate.error import ResonateError
+from resonate.types import PromiseRecord, Value
+
+from shim import _records as rec
+from shim import _serialization as ser
+from shim._context import current_step, current_workflow
+from shim._ids import to_promise_id, to_workflow_id
+from shim._status import WorkflowStatus, status_from_record
+from shim.errors import (
+    DBOSAwaitedWorkflowCancelledError,
+    DBOSException,
+    DBOSNonExistentWorkflowError,
+    DBOSQueueDeduplicatedError,
+    DBOSWorkflowCancelledError,
+)
+
+if TYPE_CHECKING:
+    from shim._dispatch import Dispatcher
+    from shim._engine import Engine
+
+logger = logging.getLogger("dbos")
+
+INTERNAL_QUEUE = "_dbos_internal_queue"
+_FOREVER_MS = 100 * 365 * 24 * 3600 * 1000
+_GENERATION = re.compile(r"%r(\d+)$")
+_UNSET: Any = object()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# -- ids ----------------------------------------------------------------------------------------
+
+
+def generation_id(workflow_id: str, k: int) -> str:
+    base = to_promise_id(workflow_id)
+    return base if k == 0 else f"{base}%r{k}"
+
+
+def split_generation(promise_id: str) -> tuple[str, int]:
+    """(DBOS workflow id, run number) of a root promise id."""
+    found = _GENERATION.search(promise_id)
+    if found is None:
+        return to_workflow_id(promise_id), 0
+    return to_workflow_id(promise_id[: found.start()]), int(found.group(1))
+
+
+def permit_id(promise_id: str) -> str:
+    return f"{promise_id}:dispatch"
+
+
+def cancel_marker_id(promise_id: str) -> str:
+    return f"{promise_id}:cancelled"
+
+
+def fork_marker_id(workflow_id: str) -> str:
+    return f"{to_promise_id(workflow_id)}:forked"
+
+
+def dedup_slot_id(queue: str, dedup: str, k: int) -> str:
+    from shim._messaging import segment
+
+    return f"{rec.PREFIX}dedup/{segment(queue)}/{segment(dedup)}/{k}"
+
+
+# -- what the caller asked for ------------------------------------------------------------------
+
+
+class SetWorkflowTimeout:
+    """``with SetWorkflowTimeout(seconds):`` gives workflows started in the block a timeout: when it
+    passes, the workflow is cancelled (DBOS semantics; ``None`` also stops a parent's deadline from
+    passing on to children started in the block)."""
+
+    def __init__(self, workflow_timeout_sec: float | None) -> None:
+        if workflow_timeout_sec and not workflow_timeout_sec > 0:
+            raise Exception(f"Invalid workflow timeout {workflow_timeout_sec}. Timeouts must be positive.")
+        self.workflow_timeout_ms = int(workflow_timeout_sec * 1000) if workflow_timeout_sec is not None else None
+        self._token: Any = None
+
+    def __enter__(self) -> SetWorkflowTimeout:
+        self._token = workflow_timeout.set(self.workflow_timeout_ms)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        workflow_timeout.reset(self._token)
+
+    async def __aenter__(self) -> SetWorkflowTimeout:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__()
+
+
+workflow_timeout: contextvars.ContextVar[Any] = contextvars.ContextVar("d2r_workflow_timeout", default=_UNSET)
+
+
+@dataclass(frozen=True)
+class EnqueueRequest:
+    """What ``SetEnqueueOptions`` set, as seen by the next enqueue."""
+
+    deduplication_id: str | None = None
+    priority: int | None = None
+    app_version: str | None = None
+    queue_partition_key: str | None = None
+
+    def any_set(self) -> list[str]:
+        return [name for name, value in (("deduplication_id", self.deduplication_id), ("priority", self.priority),
+                                         ("queue_partition_key", self.queue_partition_key)) if value is not None]
+
+
+enqueue_options: contextvars.ContextVar[EnqueueRequest | None] = contextvars.ContextVar(
+    "d2r_enqueue_options", default=None)
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """How a start differs from a plain ``start_workflow`` (enqueue, resume, fork)."""
+
+    queue: str | None = None
+    priority: int | None = None
+    dedup: str | None = None
+    partition: str | None = None
+    app_version: str | None = None
+    promise_id: str | None = None  # a resumed run's own id
+    base: str | None = None  # root promise id whose operations are copied
+    base_workflow_id: str | None = None
+    copy_until: int | None = None  # copy operations 1 .. copy_until - 1 (None: all)
+    forked_from: str | None = None
+    timeout_ms: Any = _UNSET  # a fork's own timeout
+    created_ms: int | None = None
+    parent: str | None = None  # a resumed run keeps its workflow's parent
+
+
+# The options of the start being made in this context: set around ``Operations._start`` by
+# enqueue, so the engine finds them in the caller's context without a new parameter everywhere.
+start_options: contextvars.ContextVar[StartOptions | None] = contextvars.ContextVar("d2r_start_options", default=None)
+
+
+@dataclass
+class Plan:
+    """Everything about a run that is fixed when it starts; stored as its root promise's tags."""
+
+    workflow_id: str
+    promise_id: str
+    name: str
+    parent: str | None = None
+    queue: str | None = None
+    priority: int = 0
+    dedup: str | None = None
+    dedup_slot: int | None = None
+    partition: str | None = None
+    timeout_ms: int | None = None
+    deadline_ms: int | None = None
+    base: str | None = None
+    base_workflow_id: str | None = None
+    copy_until: int | None = None
+    forked_from: str | None = None
+    created_ms: int | None = None
+    app_version: str | None = None
+
+    def tags(self) -> dict[str, str]:
+        tags = {rec.TAG_KIND: rec.KIND_WORKFLOW, rec.TAG_NAME: self.name, rec.TAG_ID: self.workflow_id}
+        optional = {
+            rec.TAG_PARENT: self.parent, rec.TAG_QUEUE: self.queue,
+            rec.TAG_PRIORITY: self.priority if self.queue is not None else None,
+            rec.TAG_DEDUP: None if self.dedup is None else f"{self.dedup_slot}/{self.dedup}",
+            rec.TAG_PARTITION: self.partition, rec.TAG_TIMEOUT_MS: self.timeout_ms,
+            rec.TAG_DEADLINE_MS: self.deadline_ms, rec.TAG_BASE: self.base,
+            rec.TAG_BASE_WORKFLOW: self.base_workflow_id, rec.TAG_COPY_UNTIL: self.copy_until,
+            rec.TAG_FORKED_FROM: self.forked_from, rec.TAG_CREATED_MS: self.created_ms,
+            rec.TAG_APP_VERSION: self.app_version,
+        }
+        tags.update({k: str(v) for k, v in optional.items() if v is not None})
+        return tags
+
+    @classmethod
+    def from_record(cls, record: PromiseRecord) -> Plan:
+        tags = record.tags
+        workflow_id, _ = split_generation(record.id)
+        dedup = tags.get(rec.TAG_DEDUP)
+        slot, _, dedup_id = dedup.partition("/") if dedup else (None, "", None)
+
+        def number(tag: str) -> int | None:
+            value = tags.get(tag)
+            return int(value) if value is not None else None
+
+        return cls(
+            workflow_id=tags.get(rec.TAG_ID, workflow_id), promise_id=record.id,
+            name=tags.get(rec.TAG_NAME) or _function_name(record), parent=tags.get(rec.TAG_PARENT),
+            queue=tags.get(rec.TAG_QUEUE), priority=number(rec.TAG_PRIORITY) or 0,
+            dedup=dedup_id, dedup_slot=int(slot) if slot is not None else None,
+            partition=tags.get(rec.TAG_PARTITION), timeout_ms=number(rec.TAG_TIMEOUT_MS),
+            deadline_ms=number(rec.TAG_DEADLINE_MS), base=tags.get(rec.TAG_BASE),
+            base_workflow_id=tags.get(rec.TAG_BASE_WORKFLOW), copy_until=number(rec.TAG_COPY_UNTIL),
+            forked_from=tags.get(rec.TAG_FORKED_FROM), created_ms=number(rec.TAG_CREATED_MS),
+            app_version=tags.get(rec.TAG_APP_VERSION),
+        )
+
+
+def _function_name(record: PromiseRecord) -> str:
+    data = record.param.data
+    if isinstance(data, dict):
+        return str(data.get("func", ""))
+    return str(getattr(data, "func", ""))
+
+
+@dataclass(eq=False)
+class Run:
+    """One execution of a run in this process, from ``_execute`` until its body returns."""
+
+    plan: Plan
+    cancelled: bool = False
+    woken: asyncio.Event = field(default_factory=asyncio.Event)
+    timer: asyncio.TimerHandle | None = None
+    dispatched_ms: int | None = None
+
+
+def cancelled_error(workflow_id: str) -> DBOSWorkflowCancelledError:
+    return DBOSWorkflowCancelledError(f"Workflow {workflow_id} is cancelled. Aborting function.")
+
+
+def is_cancel_error(error: BaseException | None) -> bool:
+    return isinstance(error, DBOSWorkflowCancelledError)
+
+
+# -- the per-engine part ------------------------------------------------------------------------
+
+
+class Lifecycle:
+    def __init__(self, engine: Engine) -> None:
+        from shim._dispatch import Dispatcher
+
+        self.engine = engine
+        self.resonate = engine.resonate
+        self._plans: dict[str, Plan] = {}  # set by start, taken by the run's first execution
+        self.runs: dict[str, Run] = {}
+        self.cancelled: set[str] = set()  # root promise ids cancelled by this process
+        self.dispatcher: Dispatcher = Dispatcher(self)
+        self._dedup_hints: dict[tuple[str, str], int] = {}
+
+    async def launch(self) -> None:
+        """At launch: find earlier processes' queued work, follow queues declared from now on."""
+        from shim import _queues
+
+        loop = asyncio.get_running_loop()
+
+        def declared(name: str) -> None:
+            loop.call_soon_threadsafe(self.dispatcher.queue_registered, name)
+
+        self._listener = declared
+        _queues._listeners.append(declared)
+        await self.dispatcher.load()
+
+    def close(self) -> None:
+        """At destroy (from any thread)."""
+        from shim import _queues
+
+        listener = getattr(self, "_listener", None)
+        if listener in _queues._listeners:
+            _queues._listeners.remove(listener)
+        self.engine.bridge.loop.call_soon_threadsafe(self.dispatcher.stop)
+
+    # -- promise helpers --------------------------------------------------------------------
+
+    async def get(self, promise_id: str) -> PromiseRecord | None:
+        try:
+            return await self.resonate.promises.get(promise_id)
+        except ResonateError as exc:
+            if getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower():
+                return None
+            raise
+
+    async def create(self, promise_id: str, param: Any, tags: dict[str, str]) -> PromiseRecord:
+        return await self.resonate.promises.create(promise_id, now_ms() + _FOREVER_MS, Value(data=param), tags)
+
+    async def settle(self, promise_id: str, value: Any, *, reject: bool = False) -> PromiseRecord | None:
+        try:
+            if reject:
+                return await self.resonate.promises.reject(promise_id, Value(data=value))
+            return await self.resonate.promises.resolve(promise_id, Value(data=value))
+        except ResonateError:
+            return await self.get(promise_id)  # settled by someone else first
+
+    async def search(self, tags: dict[str, str], state: str | None = None) -> list[PromiseRecord]:
+        found: list[PromiseRecord] = []
+        cursor: str | None = None
+        while True:
+            page = await self.resonate.promises.search(state, tags, 1000, cursor)
+            found.extend(page.promises)
+            cursor = page.cursor
+            if not cursor:
+                return found
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def plan(self, name: str, workflow_id: str, context: contextvars.Context | None,
+             options: StartOptions | None) -> Plan:
+        """The plan of a run about to be created, from the caller's context and ``options``."""
+        options = options or (context.get(start_options) if context is not None else None) or StartOptions()
+        requested = context.get(enqueue_options) if context is not None else None
+        if options.queue is None and requested is not None and requested.any_set():
+            raise DBOSException(
+                f"Enqueue option(s) {', '.join(requested.any_set())} set on a workflow that is not being enqueued. "
+                "These options are only supported when enqueueing a workflow onto a queue.")
+        parent_run: Run | None = None
+        parent: str | None = options.parent
+        if context is not None and context.get(current_step) is None:
+            frame = context.get(current_workflow)
+            if frame is not None:
+                parent = frame.workflow_id
+                parent_run = self.runs.get(frame.ctx.info.id)
+        explicit = context.get(workflow_timeout) if context is not None else _UNSET
+        if options.timeout_ms is not _UNSET:
+            explicit = options.timeout_ms
+        timeout_ms: int | None = None
+        deadline_ms: int | None = None
+        if explicit is not _UNSET and explicit:
+            timeout_ms = explicit
+            if options.queue is None:
+                deadline_ms = now_ms() + explicit  # a queued run's deadline starts at dispatch
+        elif explicit is _UNSET and parent_run is not None:
+            deadline_ms = parent_run.plan.deadline_ms or _dispatch_deadline(parent_run)
+        return Plan(
+            workflow_id=workflow_id, promise_id=options.promise_id or to_promise_id(workflow_id), name=name,
+            parent=parent, queue=options.queue, priority=options.priority or 0, dedup=options.dedup,
+            partition=options.partition, timeout_ms=timeout_ms, deadline_ms=deadline_ms, base=options.base,
+            base_workflow_id=options.base_workflow_id, copy_until=options.copy_until,
+            forked_from=options.forked_from, created_ms=options.created_ms, app_version=options.app_version,
+        )
+
+    async def before_create(self, plan: Plan) -> None:
+        """Claim the deduplication id and write the permit, before the root exists."""
+        rec.note_ref(plan.workflow_id)
+        if plan.queue is None:
+            self._plans[plan.promise_id] = plan
+            return
+        if plan.dedup is not None:
+            plan.dedup_slot = await self._claim_dedup(plan)
+        created = now_ms()
+        tags = {rec.TAG_KIND: "permit", rec.TAG_QUEUE: plan.queue, rec.TAG_ID: plan.workflow_id}
+        if plan.partition is not None:
+            tags[rec.TAG_PARTITION] = plan.partition
+        permit = await self.create(permit_id(plan.promise_id), {"priority": plan.priority, "created": created}, tags)
+        self._plans[plan.promise_id] = plan
+        if permit.state == "pending":
+            self.dispatcher.add(plan, permit.created_at or created)
+
+    async def _claim_dedup(self, plan: Plan) -> int:
+        assert plan.queue is not None and plan.dedup is not None
+        key = (plan.queue, plan.dedup)
+        k = self._dedup_hints.get(key, 0)
+        while True:
+            slot = await self.create(dedup_slot_id(plan.queue, plan.dedup, k), {"holder": plan.workflow_id},
+                                     {rec.TAG_KIND: "dedup", rec.TAG_QUEUE: plan.queue})
+            holder = slot.param.data.get("holder") if isinstance(slot.param.data, dict) else None
+            if slot.state == "pending":
+                if holder == plan.workflow_id:
+                    self._dedup_hints[key] = k
+                    return k
+                status = await self.status(holder) if holder else None
+                if status is not None and status.status in ("ENQUEUED", "PENDING"):
+                    raise DBOSQueueDeduplicatedError(plan.workflow_id, plan.queue, plan.dedup)
+                await self.settle(slot.id, {"released": True})  # its holder is done: free it
+            k += 1
+
+    async def release_dedup(self, plan: Plan) -> None:
+        if plan.queue is not None and plan.dedup is not None and plan.dedup_slot is not None:
+            await self.settle(dedup_slot_id(plan.queue, plan.dedup, plan.dedup_slot), {"released": True})
+
+    # -- executing --------------------------------------------------------------------------
+
+    async def prepare(self, promise_id: str) -> Run:
+        """Before a run's body: wait for its permit if queued, arm its deadline. Raises the
+        (storable) cancellation if the run was cancelled."""
+        plan = self._plans.pop(promise_id, None)
+        if plan is None:  # not started by this process (recovery): the root's tags hold the plan
+            root = await self.get(promise_id)
+            assert root is not None
+            plan = Plan.from_record(root)
+            if await self.get(cancel_marker_id(promise_id)) is not None:
+                self.cancelled.add(promise_id)
+        run = Run(plan, cancelled=promise_id in self.cancelled)
+        self.runs[promise_id] = run
+        try:
+            if run.cancelled:
+                raise cancelled_error(plan.workflow_id)
+            if plan.deadline_ms is not None:
+                self._arm(run, plan.deadline_ms)
+            if plan.queue is not None:
+                run.dispatched_ms = await self.dispatcher.admit(run)
+                if plan.timeout_ms is not None and plan.deadline_ms is None:
+                    self._arm(run, run.dispatched_ms + plan.timeout_ms)
+            if run.cancelled:
+                raise cancelled_error(plan.workflow_id)
+        except DBOSWorkflowCancelledError as exc:
+            await self.finished(run)
+            raise ser.to_storable(exc) from None
+        return run
+
+    def _arm(self, run: Run, deadline_ms: int) -> None:
+        delay = max(0.0, (deadline_ms - now_ms()) / 1000)
+        loop = asyncio.get_running_loop()
+        run.timer = loop.call_later(delay, lambda: loop.create_task(self._time_out(run)))
+
+    async def _time_out(self, run: Run) -> None:
+        if self.runs.get(run.plan.promise_id) is run:
+            try:
+                await self.cancel_run(run.plan.promise_id)
+            except Exception:  # noqa: BLE001 - a timer has no caller to tell
+                logger.warning("Could not time out workflow %s", run.plan.workflow_id, exc_info=True)
+
+    async def finished(self, run: Run) -> None:
+        """After a run's body returned or raised (or it never started)."""
+        if self.runs.get(run.plan.promise_id) is run:
+            del self.runs[run.plan.promise_id]
+        if run.timer is not None:
+            run.timer.cancel()
+        self.dispatcher.finished(run)
+        await self.release_dedup(run.plan)
+
+    def check_cancelled(self, root_promise_id: str, workflow_id: str) -> None:
+        """At each durable operation: a cancelled run stops (DBOS checks at the same points)."""
+        if root_promise_id in self.cancelled:
+            raise cancelled_error(workflow_id)
+
+    async def copied(self, root_promise_id: str, child_id: str) -> PromiseRecord | None:
+        """A forked or resumed run's operation, as its base run recorded it (None: run it)."""
+        run = self.runs.get(root_promise_id)
+        if run is None or run.plan.base is None:
+            return None
+        index = int(child_id.rsplit(":", 1)[1])
+        if run.plan.copy_until is not None and index >= run.plan.copy_until:
+            return None
+        record = await self.get(f"{run.plan.base}:{index}")
+        if record is None or record.state == "pending":
+            return None
+        base_id = run.plan.base_workflow_id
+        if base_id is not None and base_id != run.plan.workflow_id:
+            # A fork starts its own children: a copied child start would name the original's
+            # child while the fork's code waits for its own (see docs/queues.md, limits).
+            stored = _stored(record)
+            ref = getattr(stored, "ref", None)
+            if ref is not None and _derived_child(ref, base_id) and getattr(stored, "name", "") != "DBOS.getResult":
+                return None
+        return record
+
+    # -- cancelling -------------------------------------------------------------------------
+
+    async def cancel_run(self, promise_id: str) -> None:
+        """Mark run ``promise_id`` cancelled; wake whatever it waits on; free its queue slot."""
+        workflow_id, _ = split_generation(promise_id)
+        marker = await self.create(cancel_marker_id(promise_id), None,
+                                   {rec.TAG_KIND: "cancel", rec.TAG_ID: workflow_id})
+        if marker.state == "pending":
+            await self.settle(marker.id, {"at": now_ms()})
+        self.cancelled.add(promise_id)
+        permit = await self.get(permit_id(promise_id))
+        if permit is not None and permit.state == "pending":
+            await self.settle(permit.id, {"cancelled": True}, reject=True)
+        self.dispatcher.cancelled(promise_id)
+        run = self.runs.get(promise_id)
+        if run is not None:
+            run.cancelled = True
+            run.woken.set()
+        plan = run.plan if run is not None else None
+        if plan is None:
+            root = await self.get(promise_id)
+            plan = Plan.from_record(root) if root is not None else None
+        if plan is not None:
+            await self.release_dedup(plan)
+
+    # -- finding a workflow's current run ---------------------------------------------------
+
+    async def current(self, workflow_id: str) -> tuple[PromiseRecord, WorkflowStatus] | None:
+        """The workflow's latest run (a resumed workflow has several) and its status."""
+        k = 0
+        record = await self.get(generation_id(workflow_id, 0))
+        if record is None:
+            return None
+        created = record.created_at
+        while True:
+            status = await self.refine(workflow_id, record)
+            if status.status not in ("CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+                break
+            later = await self.get(generation_id(workflow_id, k + 1))
+            if later is None:
+                break
+            k, record = k + 1, later
+        status.created_at = created or status.created_at
+        return record, status
+
+    async def refine(self, workflow_id: str, record: PromiseRecord,
+                     cancelled: Iterable[str] | None = None,
+                     permits: dict[str, PromiseRecord] | None = None) -> WorkflowStatus:
+        """A run's status: its root, plus the markers a root cannot show (ENQUEUED, CANCELLED).
+        ``cancelled``/``permits`` are what searches already found (for listing many at once)."""
+        status = status_from_record(workflow_id, record)
+        status.executor_id = "local"
+        status.application_name = _app_name()
+        if status.status == "ERROR" and is_cancel_error(status.error):
+            status.status, status.error = "CANCELLED", None
+        if status.status == "PENDING":
+            if cancelled is not None:
+                is_cancelled = record.id in cancelled
+            else:
+                is_cancelled = record.id in self.cancelled or await self.get(cancel_marker_id(record.id)) is not None
+            if is_cancelled:
+                status.status = "CANCELLED"
+            elif status.queue_name is not None:
+                if permits is not None:
+                    permit = permits.get(record.id)
+                else:
+                    permit = await self.get(permit_id(record.id))
+                if permit is None or permit.state == "pending":
+                    status.status = "ENQUEUED"
+        if status.queue_name is not None and status.status != "ENQUEUED":
+            permit = permits.get(record.id) if permits is not None else await self.get(permit_id(record.id))
+            if permit is not None and permit.state == "resolved" and isinstance(permit.value.data, dict):
+                status.dequeued_at = permit.value.data.get("at")
+        if status.status == "CANCELLED":
+            status.queue_name = None
+            status.deduplication_id = None
+        return status
+
+    async def status(self, workflow_id: str) -> WorkflowStatus | None:
+        found = await self.current(workflow_id)
+        return None if found is None else found[1]
+
+    async def wait_result(self, workflow_id: str) -> str:
+        """The workflow's result payload, waiting through ENQUEUED and PENDING; a cancelled
+        workflow raises ``DBOSAwaitedWorkflowCancelledError`` (also when cancelled while waited on)."""
+        rec.note_ref(workflow_id)
+        found = await self.current(workflow_id)
+        if found is None:
+            raise DBOSNonExistentWorkflowError("target", workflow_id)
+        record, status = found
+        if status.status == "CANCELLED":
+            raise DBOSAwaitedWorkflowCancelledError(workflow_id)
+        handle = await self.resonate.get(record.id)
+        result = asyncio.ensure_future(handle.result())
+        run = self.runs.get(record.id)
+        woken = asyncio.ensure_future(run.woken.wait()) if run is not None else None
+        try:
+            waits = [result] if woken is None else [result, woken]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if woken is not None:
+                woken.cancel()
+        if not result.done():
+            result.cancel()
+            result.add_done_callback(lambda t: t.cancelled() or t.exception())
+            raise DBOSAwaitedWorkflowCancelledError(workflow_id)
+        try:
+            return result.result()
+        except Exception as exc:
+            if is_cancel_error(ser.rebuilt(exc)):
+                raise DBOSAwaitedWorkflowCancelledError(workflow_id) from None
+            raise
+
+
+def _app_name() -> str | None:
+    from shim import _dbos
+
+    instance = _dbos._instance
+    return instance.config.get("name") if instance is not None else None
+
+
+def replayed(record: PromiseRecord) -> str:
+    """The stored outcome of a copied operation: its value, or its error raised."""
+    if record.state == "resolved":
+        return record.value.data
+    from resonate.codec import _deserialize_error
+
+    raise _deserialize_error(record.value.data)
+
+
+def _dispatch_deadline(run: Run) -> int | None:
+    if run.plan.timeout_ms is not None and run.dispatched_ms is not None:
+        return run.dispatched_ms + run.plan.timeout_ms
+    return None
+
+
+def _stored(record: PromiseRecord) -> Any:
+    try:
+        if record.state == "resolved" and isinstance(record.value.data, str):
+            return ser.loads(record.value.data)
+    except Exception:  # noqa: BLE001 - an unreadable record is treated as anonymous
+        return None
+    return None
+
+
+def _derived_child(child_id: str, parent_id: str) -> bool:
+    prefix = f"{parent_id}-"
+    return child_id.startswith(prefix) and child_id[len(prefix):].isdigit()
+
+
+__all__ = ["INTERNAL_QUEUE", "Lifecycle", "Plan", "Run", "SetWorkflowTimeout", "StartOptions", "replace"]
+
+
+def tagged_runner(resonate: Any, tags: dict[str, str]) -> Any:
+    """``resonate`` (an ``options()`` copy) whose ``run`` adds ``tags`` to the root promise it
+    creates. resonate-sdk 0.8's ``run`` takes no tags, so the copy's request builder is wrapped;
+    the original instance is untouched."""
+    import msgspec
+
+    build = resonate._build_root_promise_create_req
+
+    def build_tagged(*args: Any, **kwargs: Any) -> Any:
+        req = build(*args, **kwargs)
+        return msgspec.structs.replace(req, tags={**req.tags, **tags})
+
+    resonate._build_root_promise_create_req = build_tagged
+    return resonate

@@ -1,0 +1,277 @@
+"""DBOS queues on the shim: ``Queue(...)`` (2.x, at import time), ``DBOS.register_queue`` (3.x),
+``queue.enqueue`` / ``enqueue_async``, ``DBOS.enqueue_workflow`` and ``SetEnqueueOptions``.
+
+Enqueueing is ``start_workflow`` with a queue: the workflow's root promise is created at once
+(status ENQUEUED), tagged with the queue, and its body waits for its permit, which the dispatcher
+(shim/_dispatch.py) grants under the queue's flow control. Durable state and ids:
+shim/_lifecycle.py. Docs: docs/queues.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypedDict
+
+from shim._dispatch import Limits
+from shim._handles import WorkflowHandle, WorkflowHandleAsync
+from shim._lifecycle import INTERNAL_QUEUE, EnqueueRequest, StartOptions, enqueue_options, start_options
+from shim.errors import DBOSException, ShimUnsupportedError
+
+MIN_PRIORITY = 1
+MAX_PRIORITY = 2**31 - 1
+
+
+class QueueRateLimit(TypedDict):
+    limit: int
+    period: float
+
+
+_registry: dict[str, Queue] = {}
+_lock = threading.Lock()
+_listeners: list[Callable[[str], None]] = []
+
+
+def limits_of(name: str) -> Limits | None:
+    """The flow control of a queue this process knows; None for an undeclared queue."""
+    if name == INTERNAL_QUEUE:
+        return Limits()
+    queue = _registry.get(name)
+    return None if queue is None else queue._limits()
+
+
+def registered(name: str) -> Queue | None:
+    return _registry.get(name)
+
+
+def clear_registry() -> None:
+    with _lock:
+        _registry.clear()
+
+
+def _announce(name: str) -> None:
+    for listener in list(_listeners):
+        listener(name)
+
+
+def _validate(*, concurrency: int | None, worker_concurrency: int | None, limiter: QueueRateLimit | None,
+              polling_interval_sec: float) -> None:
+    """DBOS's checks and messages (dbos/_queue.py ``_validate_queue``)."""
+    if worker_concurrency is not None and concurrency is not None and worker_concurrency > concurrency:
+        raise ValueError("concurrency must be greater than or equal to worker_concurrency")
+    if polling_interval_sec <= 0.0:
+        raise ValueError("polling_interval_sec must be positive")
+    if limiter is not None and (limiter.get("limit") is None or limiter.get("period") is None):
+        raise ValueError("limiter must specify both 'limit' and 'period'")
+
+
+def _refuse(api: str, **values: Any) -> None:
+    for name, value in values.items():
+        if value not in (None, False):
+            raise ShimUnsupportedError(
+                f"{api}({name}=...)",
+                "per-partition limits and database-backed queue settings are not built; use "
+                "partition_queue=True (every limit per partition) or an unpartitioned queue.",
+            )
+
+
+class Queue:
+    """Drop-in for ``dbos.Queue``: a named queue with DBOS's flow control."""
+
+    def __init__(self, name: str, concurrency: int | None = None, limiter: QueueRateLimit | None = None, *,
+                 worker_concurrency: int | None = None, global_concurrency: int | None = None,
+                 partition_concurrency: int | None = None, partition_worker_concurrency: int | None = None,
+                 partition_limiter: QueueRateLimit | None = None, polling_interval_sec: float = 1.0,
+                 database_backed_queue: bool = False, client_system_database: Any = None,
+                 application_name: str | None = None, priority_enabled: bool = False,
+                 partition_queue: bool = False) -> None:
+        self._init(name, concurrency, limiter, worker_concurrency=worker_concurrency,
+                   global_concurrency=global_concurrency, partition_concurrency=partition_concurrency,
+                   partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
+                   polling_interval_sec=polling_interval_sec, client_system_database=client_system_database,
+                   application_name=application_name, priority_enabled=priority_enabled,
+                   partition_queue=partition_queue, api="Queue")
+        if database_backed_queue:
+            return  # a handle on a queue declared elsewhere (DBOS.enqueue_workflow builds these)
+        with _lock:
+            if name in _registry and name != INTERNAL_QUEUE:
+                raise Exception(f"Queue {name} has already been declared")
+            _registry[name] = self
+        _announce(name)
+
+    def _init(self, name: str, concurrency: int | None, limiter: QueueRateLimit | None, *,
+              worker_concurrency: int | None, global_concurrency: int | None, partition_concurrency: int | None,
+              partition_worker_concurrency: int | None, partition_limiter: QueueRateLimit | None,
+              polling_interval_sec: float, client_system_database: Any, application_name: str | None,
+              priority_enabled: bool, partition_queue: bool, api: str) -> None:
+        if concurrency is not None and global_concurrency is not None:
+            raise ValueError("concurrency is deprecated in favor of global_concurrency; set only one of them")
+        _refuse(api, partition_concurrency=partition_concurrency,
+                partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
+                client_system_database=client_system_database, application_name=application_name)
+        concurrency = concurrency if global_concurrency is None else global_concurrency
+        _validate(concurrency=concurrency, worker_concurrency=worker_concurrency, limiter=limiter,
+                  polling_interval_sec=polling_interval_sec)
+        self.name = name
+        self._concurrency = concurrency
+        self._worker_concurrency = worker_concurrency
+        self._limiter = limiter
+        self._priority_enabled = priority_enabled
+        self._partition_queue = partition_queue
+        self._polling_interval_sec = polling_interval_sec
+
+    def _limits(self) -> Limits:
+        limiter = self._limiter
+        return Limits(concurrency=self._concurrency, worker_concurrency=self._worker_concurrency,
+                      limit=limiter["limit"] if limiter else None,
+                      period=float(limiter["period"]) if limiter else None,
+                      partitioned=self._partition_queue)
+
+    # DBOS's read-only views of the configuration
+    @property
+    def concurrency(self) -> int | None:
+        return self._concurrency
+
+    @property
+    def global_concurrency(self) -> int | None:
+        return None if self._partition_queue else self._concurrency
+
+    @property
+    def worker_concurrency(self) -> int | None:
+        return self._worker_concurrency
+
+    @property
+    def limiter(self) -> QueueRateLimit | None:
+        return self._limiter
+
+    @property
+    def priority_enabled(self) -> bool:
+        return self._priority_enabled
+
+    @property
+    def partition_queue(self) -> bool:
+        return self._partition_queue
+
+    @property
+    def polling_interval_sec(self) -> float:
+        return self._polling_interval_sec
+
+    def __repr__(self) -> str:
+        return f"Queue({self.name!r})"
+
+    # -- enqueueing ------------------------------------------------------------------------------
+
+    def _options(self) -> StartOptions:
+        requested = enqueue_options.get() or EnqueueRequest()
+        key = requested.queue_partition_key
+        if key is not None and requested.deduplication_id is not None:
+            raise Exception("Deduplication is not supported for partitioned queues")
+        known = _registry.get(self.name, self)
+        if known._partition_queue and key is None:
+            raise Exception(
+                f"A workflow cannot be enqueued on partitioned queue {self.name} without a partition key")
+        if key is not None and not known._partition_queue:
+            raise Exception(
+                f"You can only use a partition key on a partition-enabled queue. Key {key} was used with "
+                f"non-partitioned queue {self.name}")
+        return StartOptions(queue=self.name, priority=requested.priority, dedup=requested.deduplication_id,
+                            partition=key, app_version=requested.app_version)
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+        from shim import _dbos
+
+        spec, args = _dbos._spec_of(func, args)
+        ops = _dbos._operations()
+        workflow_id, start = _start_with(ops, self._options(), spec, args, kwargs)
+        ops._block(start)
+        return WorkflowHandle(workflow_id, ops)
+
+    async def enqueue_async(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
+                            **kwargs: Any) -> WorkflowHandleAsync[Any]:
+        from shim import _dbos
+
+        spec, args = _dbos._spec_of(func, args)
+        ops = _dbos._operations()
+        workflow_id, start = _start_with(ops, self._options(), spec, args, kwargs)
+        await ops._await(start)
+        return WorkflowHandleAsync(workflow_id, ops)
+
+
+def _start_with(ops: Any, options: StartOptions, spec: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> tuple[str, Coroutine[Any, Any, Any]]:
+    """``Operations._start`` (child numbering, SetWorkflowID, durable inside workflows) with
+    ``options`` visible to the engine through the caller's context."""
+    token = start_options.set(options)
+    try:
+        return ops._start(spec, args, kwargs)
+    finally:
+        start_options.reset(token)
+
+
+def register_queue(name: str, *, worker_concurrency: int | None = None, global_concurrency: int | None = None,
+                   partition_concurrency: int | None = None, partition_worker_concurrency: int | None = None,
+                   partition_limiter: QueueRateLimit | None = None, limiter: QueueRateLimit | None = None,
+                   polling_interval_sec: float = 1.0, on_conflict: str = "update_if_latest_version",
+                   concurrency: int | None = None, priority_enabled: bool = False,
+                   partition_queue: bool = False) -> Queue:
+    """``DBOS.register_queue``: declare (or, as DBOS's default ``on_conflict`` does for the
+    running version, update) a queue. Its configuration lives in this process."""
+    if on_conflict not in ("update_if_latest_version", "always_update", "never_update"):
+        raise DBOSException(f"Invalid on_conflict {on_conflict!r}")
+    queue = Queue.__new__(Queue)
+    queue._init(name, concurrency, limiter, worker_concurrency=worker_concurrency,
+                global_concurrency=global_concurrency, partition_concurrency=partition_concurrency,
+                partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
+                polling_interval_sec=polling_interval_sec, client_system_database=None, application_name=None,
+                priority_enabled=priority_enabled, partition_queue=partition_queue, api="DBOS.register_queue")
+    with _lock:
+        existing = _registry.get(name)
+        if existing is not None and on_conflict == "never_update":
+            return existing
+        _registry[name] = queue
+    _announce(name)
+    return queue
+
+
+def enqueue_workflow(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+    return Queue(queue_name, database_backed_queue=True).enqueue(func, *args, **kwargs)
+
+
+async def enqueue_workflow_async(queue_name: str, func: Callable[..., Any], *args: Any,
+                                 **kwargs: Any) -> WorkflowHandleAsync[Any]:
+    return await Queue(queue_name, database_backed_queue=True).enqueue_async(func, *args, **kwargs)
+
+
+class SetEnqueueOptions:
+    """``with SetEnqueueOptions(deduplication_id=..., priority=...):`` for the enqueues in the block."""
+
+    def __init__(self, *, deduplication_id: str | None = None, priority: int | None = None,
+                 app_version: str | None = None, queue_partition_key: str | None = None,
+                 delay_seconds: float | None = None, duplication_policy: str | None = None) -> None:
+        if priority is not None and (priority < MIN_PRIORITY or priority > MAX_PRIORITY):
+            raise Exception(f"Invalid priority {priority}. Priority must be between {MIN_PRIORITY}~{MAX_PRIORITY}.")
+        if delay_seconds is not None:
+            raise ShimUnsupportedError("SetEnqueueOptions(delay_seconds=...)", "delayed enqueues are not built.")
+        if duplication_policy not in (None, "reject"):
+            raise ShimUnsupportedError("SetEnqueueOptions(duplication_policy=...)",
+                                       "only the default 'reject' policy is built.")
+        self.request = EnqueueRequest(deduplication_id=deduplication_id, priority=priority,
+                                      app_version=app_version, queue_partition_key=queue_partition_key)
+        self._token: Any = None
+
+    def __enter__(self) -> SetEnqueueOptions:
+        self._token = enqueue_options.set(self.request)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        enqueue_options.reset(self._token)
+
+    async def __aenter__(self) -> SetEnqueueOptions:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__()
+
+
+__all__ = ["Queue", "QueueRateLimit", "SetEnqueueOptions", "enqueue_workflow", "enqueue_workflow_async",
+           "limits_of", "register_queue"]
