@@ -33,7 +33,10 @@ START_APIS = ("DBOS.start_workflow", "DBOS.start_workflow_async")
 # Words that make a statement relevant whatever the module's names: methods of DBOS workflow handles.
 HANDLE_WORDS = ("get_result", "get_status", "get_workflow_id")
 # DBOS calls that make a workflow handle (a variable bound from one is followed: D2R105 rewrites its uses)
-HANDLE_SOURCES = ("start_workflow", "start_workflow_async", "retrieve_workflow", "retrieve_workflow_async")
+HANDLE_SOURCES = (
+    "start_workflow", "start_workflow_async", "retrieve_workflow", "retrieve_workflow_async",
+    "enqueue", "enqueue_async", "enqueue_workflow", "enqueue_workflow_async",
+)
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -85,6 +88,14 @@ class FunctionFacts:
 
 
 @dataclass(slots=True)
+class QueueFacts:
+    """A module-level ``name = Queue("queue-name", ...)``: what D2R113 needs to replace it."""
+
+    params: tuple[str, ...]  # its flow-control parameters (concurrency, limiter, ...), as written
+    removable: bool  # every use of the variable is an enqueue that D2R113 converts
+
+
+@dataclass(slots=True)
 class Facts:
     # local name -> DBOS API name, from ``from dbos import X as Y`` (Y -> X)
     names: dict[str, str] = field(default_factory=dict)
@@ -106,6 +117,9 @@ class Facts:
     # workflows that a module-level workflow calls or starts: they also run as children, under Resonate ids
     # (``{parent}:{n}``) that differ from DBOS's (``{parent}-{n}``)
     child_workflows: set[str] = field(default_factory=set)
+    # module-level queues (``q = Queue(...)``), and whether every ``DBOS.enqueue_workflow`` D2R113 converts
+    queues: dict[str, QueueFacts] = field(default_factory=dict)
+    enqueue_workflow_removable: bool = False
     _resolved: dict[int, tuple[cst.CSTNode, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -322,7 +336,71 @@ def _collect(tree: ast.Module, source: str) -> tuple[Facts, list[_Stmt]]:
             if type(target) is ast.Name and target.id in workflows:  # type: ignore[attr-defined]
                 calls.add(target.id)  # type: ignore[attr-defined]
     facts.child_workflows = calls
+    _collect_queues(facts, tree, source, statements)
     return facts, statements
+
+
+ENQUEUE_METHODS = ("enqueue", "enqueue_async")
+ENQUEUE_APIS = ("DBOS.enqueue_workflow", "DBOS.enqueue_workflow_async")
+
+
+def _collect_queues(facts: Facts, tree: ast.Module, source: str, statements: list[_Stmt]) -> None:
+    """Module-level queues, and whether each is used only by enqueues that D2R113 converts."""
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)
+            and facts.resolve_name(_ast_dotted(stmt.value.func) or "") == "Queue"
+        ):
+            params = tuple(k.arg or "**" for k in stmt.value.keywords) + (("...",) if len(stmt.value.args) > 1 else ())
+            facts.queues[stmt.targets[0].id] = QueueFacts(params, False)
+    if not facts.queues and "enqueue_workflow" not in source:
+        return
+    # an enqueue converts when it is called directly by a workflow, an async function or an entry point
+    convertible_tops = {
+        n for n, f in facts.functions.items() if f.kind == "workflow"
+    } | facts.entry_points | {
+        s.name for s in tree.body if isinstance(s, ast.AsyncFunctionDef) and s.name not in facts.functions
+    }
+    uses = dict.fromkeys(facts.queues, 0)
+    converts = dict.fromkeys(facts.queues, 0)
+    api_uses = api_converts = 0
+    lines = _lines_mentioning(source, {*facts.queues, "enqueue_workflow", "enqueue_workflow_async"})
+    for st in statements:
+        if not any(lines[st.first:st.last + 1]):
+            continue
+        direct = not st.nested and isinstance(st.top, _FUNCTION_TYPES) and st.top.name in convertible_tops
+        own = set(map(id, _own_nodes(st.node)))  # not inside a lambda
+        for node in (n for child in _own_children(st.node) for n in ast.walk(child)):
+            if type(node) is ast.Name and node.id in uses and isinstance(node.ctx, ast.Load):
+                uses[node.id] += 1
+            elif type(node) is ast.Call and id(node) in own and direct:
+                func = node.func
+                if isinstance(func, ast.Attribute) and func.attr in ENQUEUE_METHODS and isinstance(func.value, ast.Name):
+                    if func.value.id in converts and node.args and not isinstance(node.args[0], ast.Starred):
+                        converts[func.value.id] += 1
+                elif facts.resolve_name(_ast_dotted(func) or "") in ENQUEUE_APIS:
+                    api_converts += len(node.args) > 1 and not any(isinstance(a, ast.Starred) for a in node.args[:2])
+            if type(node) is ast.Call and facts.resolve_name(_ast_dotted(node.func) or "") in ENQUEUE_APIS:
+                api_uses += 1
+    for name, queue in facts.queues.items():
+        queue.removable = uses[name] == converts[name] and uses[name] > 0
+    facts.enqueue_workflow_removable = 0 < api_uses == api_converts
+
+
+def _own_children(node: ast.AST) -> list[ast.AST]:
+    """A statement's own direct children (its nested blocks are statements of their own)."""
+    out: list[ast.AST] = []
+    for name, value in ast.iter_fields(node):
+        if name in _STATEMENT_LISTS:
+            continue
+        if isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
 
 
 def _record_function(facts: Facts, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
@@ -496,7 +574,7 @@ def _relevant_words(source: str, facts: Facts, statements: list[_Stmt]) -> tuple
     visited wherever ``handle`` came from.
     (A comprehension's variables live in its own statement, which is visited with it.)
     """
-    words = {*facts.dbos_names, *facts.functions, *facts.entry_points, *HANDLE_WORDS}
+    words = {*facts.dbos_names, *facts.functions, *facts.entry_points, *facts.queues, *HANDLE_WORDS}
     if facts.entry_points:
         words |= facts.asyncio_names
     # the variables that may hold a workflow handle: bound from a call that makes one, or from such a variable

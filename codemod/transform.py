@@ -322,8 +322,12 @@ class Run:
         self.orphans: list[str] = []  # TODOs with no statement left to carry them: the module's first one
         self.primary: set[int] = set()  # ids of nodes that are the value of an attribute/subscript/call
         self.set_id_blocks: list[SetIdBlock] = []
-        self.handles: dict[tuple[str, str], str] = {}  # (function, variable) -> "future" | "root"
+        # workflow handles: (function, variable) -> "future" | "root" (or "futures" | "roots": a list of them),
+        # and id(original call) -> the kind of handle a rule turned it into
+        self.handles: dict[tuple[str, str], str] = {}
+        self.made: dict[int, str] = {}
         self.used_dbos_names: set[str] = set()  # DBOS bindings still referenced after the rewrite
+        self._carries: list[list[str]] = []  # per block being walked: TODOs of statements removed from it
         self._dbos_names = facts.dbos_names
         # per statement being visited: how many DBOS names its own code (not its nested blocks) still holds
         self._mentions: list[int] = []
@@ -470,6 +474,11 @@ class Run:
                     changes[name] = None if isinstance(new, cst.RemovalSentinel) else new
             elif vt is tuple or vt is list:
                 items: list[Any] | None = None
+                block = name == "body" and (type(node) is cst.IndentedBlock or type(node) is cst.Module)
+                if block:
+                    self._carries.append([])
+                carried: list[str] = []  # TODOs of removed statements, for the next statement of the block
+                lines: tuple[cst.EmptyLine, ...] = ()  # the lines above removed statements (comments are kept)
                 for i, item in enumerate(value):
                     it = type(item)
                     if it in opaque or it not in nodes:
@@ -477,6 +486,17 @@ class Run:
                             items.append(item)
                         continue
                     new = self._walk(item)
+                    if block:
+                        if type(new) in _STATEMENT_TYPES:
+                            if lines and (any(e.comment for e in lines) or not new.leading_lines):
+                                new = new.with_changes(leading_lines=(*lines, *new.leading_lines))
+                            if carried:
+                                new = with_comments(new, carried)
+                            carried, lines = [], ()
+                        elif type(new) is cst.RemovalSentinel:
+                            lines += tuple(item.leading_lines)  # type: ignore[attr-defined]
+                        carried += self._carries[-1]
+                        self._carries[-1].clear()
                     if new is item:
                         if items is not None:
                             items.append(item)
@@ -487,6 +507,10 @@ class Run:
                         items.extend(new.nodes)
                     elif not isinstance(new, cst.RemovalSentinel):
                         items.append(new)
+                if block:
+                    self._carries.pop()
+                    if carried:  # the block's last statements were removed: the enclosing statement takes them
+                        (self.pending[-1] if self.pending else self.orphans).extend(carried)
                 if items is not None:
                     if changes is None:
                         changes = {}
@@ -536,8 +560,11 @@ class Run:
                 return cst.FlattenSentinel(nodes)
         elif isinstance(result, _STATEMENTS):
             return with_comments(result, todos)
-        # removed: hand the TODOs to the enclosing statement, or to the module
-        (self.pending[-1] if self.pending else self.orphans).extend(todos)
+        # removed: the TODOs go to the next statement of its block (or the enclosing statement, or the module)
+        if self._carries:
+            self._carries[-1].extend(todos)
+        else:
+            (self.pending[-1] if self.pending else self.orphans).extend(todos)
         return result
 
 

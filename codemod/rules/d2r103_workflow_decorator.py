@@ -24,7 +24,9 @@ def add_ctx_param(node: cst.FunctionDef) -> cst.FunctionDef:
 
 def runs_functions(func: cst.BaseExpression) -> bool:
     """``ctx.run``/``resonate.run`` and kin: Resonate calls that take a durable function as a value."""
-    return isinstance(func, cst.Attribute) and func.attr.value in ("run", "rpc", "detached", "register")
+    return isinstance(func, cst.Attribute) and func.attr.value in (
+        "run", "rpc", "detached", "register", "enqueue", "enqueue_async"  # (a DBOS queue's: D2R113 rewrites it)
+    )
 
 
 class WorkflowDecorator(RuleTransformer):

@@ -46,12 +46,16 @@ def handles(rule: RuleTransformer) -> dict[tuple[str, str], str]:
     return rule.run.handles
 
 
-def assigned_name(stmt: cst.SimpleStatementLine) -> str | None:
-    if len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign) and len(stmt.body[0].targets) == 1:
-        target = stmt.body[0].targets[0].target
-        if isinstance(target, cst.Name):
-            return target.value
-    return None
+def assignment(stmt: cst.SimpleStatementLine) -> tuple[str | None, cst.BaseExpression | None]:
+    """(name, value) of ``name = value`` or ``name: T = value``; (None, None) for anything else."""
+    if len(stmt.body) != 1:
+        return None, None
+    small = stmt.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        return small.targets[0].target.value, small.value
+    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+        return small.target.value, small.value
+    return None, None
 
 
 def _single_arg(call: cst.Call) -> cst.BaseExpression | None:
@@ -66,11 +70,11 @@ class StartWorkflow(RuleTransformer):
     DESCRIPTION = "Turn DBOS.start_workflow into ctx.run futures (in workflows) or resonate.run (elsewhere)."
 
     def start(self, module: cst.Module) -> None:
-        self._last: str | None = None
         self._awaited_calls: set[int] = set()
         self._use: dict[int, str] = {}  # id(expr) -> how its value is used: "attr" or "method()"
-        self._made: dict[int, str] = {}  # id(original call) -> "future" | "root": a handle this rule made
+        self._made = self.run.made  # id(original call) -> "future" | "root": handles made here or by D2R113
         self._ids: dict[int, cst.BaseExpression] = {}  # id(original retrieve call left as is) -> its id argument
+        self._bound: list[dict[str, str]] = []  # comprehension variables over lists of handles, innermost last
         self._status_used = False
 
     def _scope(self) -> str:
@@ -94,12 +98,88 @@ class StartWorkflow(RuleTransformer):
         return id(node) in self._awaited_calls
 
     def _handle_kind(self, original: cst.BaseExpression) -> str | None:
-        """"future" | "root" for an expression that is a handle this rule (or D2R106) made, else None."""
+        """"future" | "root" for an expression that is a handle this rule (or D2R113) made, else None."""
+        kind = self._kind_of(original)
+        return kind if kind in ("future", "root", "retrieved") else None
+
+    def _kind_of(self, original: cst.BaseExpression) -> str | None:
+        """Also "futures" | "roots" for a list of handles."""
         if isinstance(original, cst.Name):
+            for bound in reversed(self._bound):
+                if original.value in bound:
+                    return bound[original.value]
             return handles(self).get((self._scope(), original.value))
         if id(original) in self._ids:
             return "retrieved"
         return self._made.get(id(original))
+
+    def _value_kind(self, value: cst.BaseExpression) -> str | None:
+        """What an assigned value holds: a handle, a list of handles, or neither (None)."""
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, (cst.Call, cst.Name)):
+            return self._kind_of(value)
+        if isinstance(value, cst.ListComp):
+            kind = self._handle_kind(value.elt)
+            return kind + "s" if kind in ("future", "root") else None
+        if isinstance(value, (cst.List, cst.Tuple)) and value.elements:
+            kinds = {self._handle_kind(e.value) for e in value.elements if not isinstance(e, cst.StarredElement)}
+            kind = kinds.pop() if len(kinds) == 1 else None
+            return kind + "s" if kind in ("future", "root") and len(value.elements) else None
+        return None
+
+    # ── lists of handles (fan-out): ``hs.append(h)``, ``for h in hs``, ``[h.get_result() for h in hs]`` ──
+
+    def _element_kind(self, iterable: cst.BaseExpression) -> str | None:
+        kind = self._kind_of(iterable)
+        return kind[:-1] if kind in ("futures", "roots") else None
+
+    def _comprehension(self, node: cst.BaseComp) -> None:
+        bound: dict[str, str] = {}
+        for_in: cst.CompFor | None = node.for_in
+        while for_in is not None:
+            kind = self._element_kind(for_in.iter)
+            if kind is not None and isinstance(for_in.target, cst.Name):
+                bound[for_in.target.value] = kind
+            for_in = for_in.inner_for_in
+        self._bound.append(bound)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._comprehension(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp, updated_node: cst.ListComp) -> cst.ListComp:
+        self._bound.pop()
+        return updated_node
+
+    def leave_SetComp(self, original_node: cst.SetComp, updated_node: cst.SetComp) -> cst.SetComp:
+        self._bound.pop()
+        return updated_node
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp, updated_node: cst.GeneratorExp) -> cst.GeneratorExp:
+        self._bound.pop()
+        return updated_node
+
+    def leave_DictComp(self, original_node: cst.DictComp, updated_node: cst.DictComp) -> cst.DictComp:
+        self._bound.pop()
+        return updated_node
+
+    def visit_For(self, node: cst.For) -> None:
+        if isinstance(node.target, cst.Name):
+            key = (self._scope(), node.target.value)
+            kind = self._element_kind(node.iter)
+            if kind is not None:
+                handles(self)[key] = kind
+            else:
+                handles(self).pop(key, None)  # rebound to something else
 
     # ── starting and retrieving ──
 
@@ -137,12 +217,21 @@ class StartWorkflow(RuleTransformer):
                     self.todo(self.CODE, f"{api} here needs async code: outside a workflow it becomes "
                               f"`{INSTANCE}.run(id, fn, ...)`, inside one `ctx.run(fn, ...)`")
                 return updated_node
-            self._last = self._made[id(original_node)] = "future" if self.in_workflow else "root"
+            self._made[id(original_node)] = "future" if self.in_workflow else "root"
             self.mark_applied()
             return new
         if api in RETRIEVE or api in STATUS or api in GET_RESULT:
             return self._retrieve(original_node, updated_node, api)
         func = original_node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "append"
+            and isinstance(func.value, cst.Name)
+            and len(original_node.args) == 1
+        ):
+            kind = self._handle_kind(original_node.args[0].value)
+            if kind in ("future", "root"):  # ``hs.append(h)``: hs holds handles
+                handles(self)[(self._scope(), func.value.value)] = kind + "s"
         if isinstance(func, cst.Attribute) and isinstance(updated_node.func, cst.Attribute):
             kind = self._handle_kind(func.value)
             if kind is not None:
@@ -176,7 +265,7 @@ class StartWorkflow(RuleTransformer):
             return updated
         if use is not None and use not in HANDLE_USES:
             return updated  # a use of the handle this rule cannot follow: the safety net marks it
-        self._last = self._made[id(original)] = "root"
+        self._made[id(original)] = "root"
         get = build.call(f"{INSTANCE}.get", wf_id)
         return get if awaited_by_user else self.awaited(original, get)
 
@@ -233,16 +322,17 @@ class StartWorkflow(RuleTransformer):
                 return self._awaited_id(original_node, updated_node.value, kind)
         return updated_node
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._last = None
-
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine:
-        name = assigned_name(original_node)
-        if name is not None and self._last is not None:
-            handles(self)[(self._scope(), name)] = self._last
-        self._last = None
+        target, value = assignment(original_node)
+        if target is not None and value is not None:
+            key = (self._scope(), target)
+            kind = self._value_kind(value)
+            if kind is not None:
+                handles(self)[key] = kind
+            else:
+                handles(self).pop(key, None)  # rebound to something else: its uses are no longer a handle's
         return updated_node
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:

@@ -158,6 +158,66 @@ def _diff(expected: Any, actual: Any) -> str:
     return "traces differ (dbos vs migrated):\n" + explain_difference(expected, actual, "dbos", "migrated")
 
 
+# ── rules no fixture program exercises: a DBOS program inline, run under real DBOS and migrated ───────────
+
+FAN_OUT = '''\
+"""The seed's fan-out / fan-in: a workflow enqueues one child per task on a queue and joins their results."""
+
+import os
+
+from dbos import DBOS, DBOSConfig, Queue
+
+config: DBOSConfig = {"name": "fan-out", "system_database_url": os.environ["D2R_DB_URL"]}
+DBOS(config=config)
+
+queue = Queue("example_queue", concurrency=2)
+done: list[str] = []
+
+
+@DBOS.step()
+def record(task: str) -> str:
+    done.append(task)
+    return task.upper()
+
+
+@DBOS.workflow()
+def process_task(task: str) -> str:
+    return record(task)
+
+
+@DBOS.workflow()
+def process_tasks(tasks: list[str]) -> list[str]:
+    task_handles = []
+    for task in tasks:
+        handle = queue.enqueue(process_task, task)
+        task_handles.append(handle)
+    return [handle.get_result() for handle in task_handles]
+
+
+def main() -> dict:
+    DBOS.launch()
+    trace = {"results": process_tasks(["a", "b", "c", "d"])}
+    trace["each_task_ran_once"] = sorted(done)
+    DBOS.destroy()
+    return trace
+'''
+
+INLINE_PROGRAMS = {"fan_out": FAN_OUT}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(INLINE_PROGRAMS))
+def test_inline_program_migrates_to_the_dbos_trace(name: str, tmp_path: Path, shim_runs) -> None:  # type: ignore[no-untyped-def]
+    source = INLINE_PROGRAMS[name]
+    result = migrate_source(source, f"{name}.py")
+    assert result.error is None and result.after is not None
+    path = tmp_path / f"{name}.py"
+    path.write_text(result.after, encoding="utf-8")
+    assert not migrate_source(result.after, f"{name}.py").changed
+    expected = shim_runs.run_fixture(source, "dbos")
+    assert run_migrated(path) == expected, result.after
+
+
 # ── --to shim ─────────────────────────────────────────────────────────────────────────────────────
 
 
