@@ -207,6 +207,7 @@ class DBOS(metaclass=_DBOSMeta):
         _instance = None
         if destroy_registry:
             _registry = Registry()
+            _queues.clear_registry()
 
     @classproperty
     def logger(cls) -> logging.Logger:

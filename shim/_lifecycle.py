@@ -100,6 +100,35 @@ def dedup_slot_id(queue: str, dedup: str, k: int) -> str:
 
 
 # -- what the caller asked for ------------------------------------------------------------------
+#
+# ``SetWorkflowTimeout``, ``SetEnqueueOptions`` and the options of an enqueue are context variables
+# holding a ``Scoped`` value: the value and the workflow whose code set it (None outside workflows).
+# A workflow's body runs in a copy of its caller's context, so a value set around a start would
+# otherwise leak into the started workflow's own starts; DBOS gives each body a fresh context.
+
+
+@dataclass(frozen=True)
+class Scoped:
+    value: Any
+    owner: object | None
+
+
+def here() -> object | None:
+    """The workflow whose code is running here (None outside workflows and in steps)."""
+    return None if current_step.get() is not None else current_workflow.get()
+
+
+def scoped(var: contextvars.ContextVar[Scoped | None], context: contextvars.Context | None,
+           default: Any = None) -> Any:
+    """``var``'s value in ``context`` if it was set by the code running there, else ``default``."""
+    if context is None:
+        return default
+    found = context.get(var)
+    if found is None:
+        return default
+    frame = None if context.get(current_step) is not None else context.get(current_workflow)
+    return found.value if found.owner is frame else default
+
 
 
 class SetWorkflowTimeout:
@@ -114,7 +143,7 @@ class SetWorkflowTimeout:
         self._token: Any = None
 
     def __enter__(self) -> SetWorkflowTimeout:
-        self._token = workflow_timeout.set(self.workflow_timeout_ms)
+        self._token = workflow_timeout.set(Scoped(self.workflow_timeout_ms, here()))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -127,7 +156,7 @@ class SetWorkflowTimeout:
         self.__exit__()
 
 
-workflow_timeout: contextvars.ContextVar[Any] = contextvars.ContextVar("d2r_workflow_timeout", default=_UNSET)
+workflow_timeout: contextvars.ContextVar[Scoped | None] = contextvars.ContextVar("d2r_workflow_timeout", default=None)
 
 
 @dataclass(frozen=True)
@@ -144,7 +173,7 @@ class EnqueueRequest:
                                          ("queue_partition_key", self.queue_partition_key)) if value is not None]
 
 
-enqueue_options: contextvars.ContextVar[EnqueueRequest | None] = contextvars.ContextVar(
+enqueue_options: contextvars.ContextVar[Scoped | None] = contextvars.ContextVar(
     "d2r_enqueue_options", default=None)
 
 
@@ -169,7 +198,7 @@ class StartOptions:
 
 # The options of the start being made in this context: set around ``Operations._start`` by
 # enqueue, so the engine finds them in the caller's context without a new parameter everywhere.
-start_options: contextvars.ContextVar[StartOptions | None] = contextvars.ContextVar("d2r_start_options", default=None)
+start_options: contextvars.ContextVar[Scoped | None] = contextvars.ContextVar("d2r_start_options", default=None)
 
 
 @dataclass
@@ -332,8 +361,8 @@ class Lifecycle:
     def plan(self, name: str, workflow_id: str, context: contextvars.Context | None,
              options: StartOptions | None) -> Plan:
         """The plan of a run about to be created, from the caller's context and ``options``."""
-        options = options or (context.get(start_options) if context is not None else None) or StartOptions()
-        requested = context.get(enqueue_options) if context is not None else None
+        options = options or scoped(start_options, context) or StartOptions()
+        requested = scoped(enqueue_options, context)
         if options.queue is None and requested is not None and requested.any_set():
             raise DBOSException(
                 f"Enqueue option(s) {', '.join(requested.any_set())} set on a workflow that is not being enqueued. "
@@ -345,7 +374,7 @@ class Lifecycle:
             if frame is not None:
                 parent = frame.workflow_id
                 parent_run = self.runs.get(frame.ctx.info.id)
-        explicit = context.get(workflow_timeout) if context is not None else _UNSET
+        explicit = scoped(workflow_timeout, context, _UNSET)
         if options.timeout_ms is not _UNSET:
             explicit = options.timeout_ms
         timeout_ms: int | None = None
@@ -560,7 +589,11 @@ class Lifecycle:
 
     async def status(self, workflow_id: str) -> WorkflowStatus | None:
         found = await self.current(workflow_id)
-        return None if found is None else found[1]
+        if found is None:
+            return None
+        status = found[1]
+        status.was_forked_from = await self.get(fork_marker_id(workflow_id)) is not None
+        return status
 
     async def wait_result(self, workflow_id: str) -> str:
         """The workflow's result payload, waiting through ENQUEUED and PENDING; a cancelled

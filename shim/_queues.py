@@ -9,13 +9,23 @@ shim/_lifecycle.py. Docs: docs/queues.md.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict
 
 from shim._dispatch import Limits
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
-from shim._lifecycle import INTERNAL_QUEUE, EnqueueRequest, StartOptions, enqueue_options, start_options
+from shim._lifecycle import (
+    INTERNAL_QUEUE,
+    EnqueueRequest,
+    Scoped,
+    StartOptions,
+    enqueue_options,
+    here,
+    scoped,
+    start_options,
+)
 from shim.errors import DBOSException, ShimUnsupportedError
 
 MIN_PRIORITY = 1
@@ -162,7 +172,7 @@ class Queue:
     # -- enqueueing ------------------------------------------------------------------------------
 
     def _options(self) -> StartOptions:
-        requested = enqueue_options.get() or EnqueueRequest()
+        requested = scoped(enqueue_options, contextvars.copy_context()) or EnqueueRequest()
         key = requested.queue_partition_key
         if key is not None and requested.deduplication_id is not None:
             raise Exception("Deduplication is not supported for partitioned queues")
@@ -201,7 +211,7 @@ def _start_with(ops: Any, options: StartOptions, spec: Any, args: tuple[Any, ...
                 kwargs: dict[str, Any]) -> tuple[str, Coroutine[Any, Any, Any]]:
     """``Operations._start`` (child numbering, SetWorkflowID, durable inside workflows) with
     ``options`` visible to the engine through the caller's context."""
-    token = start_options.set(options)
+    token = start_options.set(Scoped(options, here()))
     try:
         return ops._start(spec, args, kwargs)
     finally:
@@ -260,7 +270,7 @@ class SetEnqueueOptions:
         self._token: Any = None
 
     def __enter__(self) -> SetEnqueueOptions:
-        self._token = enqueue_options.set(self.request)
+        self._token = enqueue_options.set(Scoped(self.request, here()))
         return self
 
     def __exit__(self, *exc: object) -> None:

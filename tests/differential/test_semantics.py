@@ -1924,6 +1924,250 @@ case(
 )
 
 
+# REFERENCE: "Queues: 2.x Queue("name", concurrency=, ...) at import time, queue.enqueue(fn, *a).
+# SetEnqueueOptions(deduplication_id=, priority=)". Statuses while queued and after, dispatch order by
+# priority (no priority is 0 and goes first, ties in enqueue order), deduplication's error, what the
+# listings show, and a workflow that fans out through a queue and joins.
+case(
+    "queue_statuses_priority_and_deduplication",
+    """
+    from dbos import Queue, SetEnqueueOptions
+    from dbos._error import DBOSQueueDeduplicatedError
+
+    queue = Queue("orders", concurrency=1, polling_interval_sec=0.05)
+    fan = Queue("fan", worker_concurrency=2, polling_interval_sec=0.05)
+    gate = threading.Event()
+    order = []
+
+    @DBOS.workflow()
+    def blocker():
+        gate.wait(10)
+        return "released"
+
+    @DBOS.workflow()
+    def work(key):
+        order.append(key)
+        return key.upper()
+
+    @DBOS.workflow()
+    def fan_out(n):
+        handles = [fan.enqueue(work, f"f{i}") for i in range(n)]
+        return [h.get_result() for h in handles]
+
+    def wait_until(check):
+        deadline = time.time() + 10
+        while not check():
+            if time.time() > deadline:
+                raise TimeoutError("condition never held")
+            time.sleep(0.01)
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("q-block"):
+            first = queue.enqueue(blocker)
+        wait_until(lambda: first.get_status().status == "PENDING")
+        handles = []
+        for key, priority in [("p5", 5), ("p1a", 1), ("p3", 3), ("p1b", 1), ("none", None)]:
+            with SetEnqueueOptions(priority=priority), SetWorkflowID(f"q-{key}"):
+                handles.append(queue.enqueue(work, key))
+        with SetEnqueueOptions(deduplication_id="dup"), SetWorkflowID("q-dedup-1"):
+            handles.append(queue.enqueue(work, "dedup"))
+        try:
+            with SetEnqueueOptions(deduplication_id="dup"), SetWorkflowID("q-dedup-2"):
+                queue.enqueue(work, "dedup-again")
+        except DBOSQueueDeduplicatedError as exc:
+            out["dedup_error"] = describe_error(exc)
+        out["dedup_second_exists"] = DBOS.get_workflow_status("q-dedup-2") is not None
+        st = handles[0].get_status()
+        out["while_queued"] = [st.status, st.queue_name, st.priority, st.dequeued_at]
+        out["dedup_status"] = [handles[-1].get_status().status, handles[-1].get_status().deduplication_id]
+        out["queued"] = [[w.workflow_id, w.status, w.priority] for w in DBOS.list_queued_workflows()]
+        out["enqueued_only"] = [w.workflow_id for w in DBOS.list_queued_workflows(status="ENQUEUED")]
+        gate.set()
+        out["results"] = [h.get_result() for h in handles]
+        out["order"] = list(order)
+        done = handles[0].get_status()
+        out["after"] = [done.status, done.queue_name, done.dequeued_at is not None]
+        out["queued_after"] = [w.workflow_id for w in DBOS.list_queued_workflows()]
+        out["by_queue"] = [w.workflow_id for w in DBOS.list_workflows(queue_name="orders")]
+        with SetWorkflowID("q-fan"):
+            out["fan_out"] = fan_out(4)
+        out["fan_children"] = [[w.workflow_id, w.queue_name, w.parent_workflow_id]
+                               for w in DBOS.list_workflows(queue_name="fan")]
+        out["fan_steps"] = [[s["function_id"], s["function_name"], s["child_workflow_id"]]
+                            for s in DBOS.list_workflow_steps("q-fan")]
+        with SetEnqueueOptions(deduplication_id="dup"), SetWorkflowID("q-dedup-3"):
+            out["dedup_reused"] = queue.enqueue(work, "reused").get_result()
+        return out
+    """,
+    {'dedup_error': {'type': 'DBOSQueueDeduplicatedError',
+                     'message': 'DBOS Error 12: Workflow q-dedup-2 was deduplicated due to an existing workflow '
+                                'in queue orders with deduplication ID dup.'},
+     'dedup_second_exists': False,
+     'while_queued': ['ENQUEUED', 'orders', 5, None],
+     'dedup_status': ['ENQUEUED', 'dup'],
+     'queued': [['q-block', 'PENDING', 0],
+                ['q-p5', 'ENQUEUED', 5],
+                ['q-p1a', 'ENQUEUED', 1],
+                ['q-p3', 'ENQUEUED', 3],
+                ['q-p1b', 'ENQUEUED', 1],
+                ['q-none', 'ENQUEUED', 0],
+                ['q-dedup-1', 'ENQUEUED', 0]],
+     'enqueued_only': ['q-p5', 'q-p1a', 'q-p3', 'q-p1b', 'q-none', 'q-dedup-1'],
+     'results': ['P5', 'P1A', 'P3', 'P1B', 'NONE', 'DEDUP'],
+     'order': ['none', 'dedup', 'p1a', 'p1b', 'p3', 'p5'],
+     'after': ['SUCCESS', 'orders', True],
+     'queued_after': [],
+     'by_queue': ['q-block', 'q-p5', 'q-p1a', 'q-p3', 'q-p1b', 'q-none', 'q-dedup-1'],
+     'fan_out': ['F0', 'F1', 'F2', 'F3'],
+     'fan_children': [['q-fan-1', 'fan', 'q-fan'],
+                      ['q-fan-2', 'fan', 'q-fan'],
+                      ['q-fan-3', 'fan', 'q-fan'],
+                      ['q-fan-4', 'fan', 'q-fan']],
+     'fan_steps': [[1, 'work', 'q-fan-1'],
+                   [2, 'work', 'q-fan-2'],
+                   [3, 'work', 'q-fan-3'],
+                   [4, 'work', 'q-fan-4'],
+                   [5, 'DBOS.getResult', 'q-fan-1'],
+                   [6, 'DBOS.getResult', 'q-fan-2'],
+                   [7, 'DBOS.getResult', 'q-fan-3'],
+                   [8, 'DBOS.getResult', 'q-fan-4']],
+     'dedup_reused': 'REUSED'},
+)
+
+
+# REFERENCE: "Admin: cancel_workflow, resume_workflow, fork_workflow" and "SetWorkflowTimeout / timeout:
+# the workflow ends CANCELLED; awaiting it raises DBOSAwaitedWorkflowCancelledError". A cancelled
+# workflow stops at its next step and resumes from there (completed steps do not run again); a fork
+# copies the steps before start_step; a timed-out workflow and the child it started (which inherits
+# its deadline) both end CANCELLED.
+case(
+    "cancel_resume_fork_and_timeout",
+    """
+    from dbos import SetWorkflowTimeout
+    from dbos._error import DBOSAwaitedWorkflowCancelledError
+
+    gate = threading.Event()
+    late_gate = threading.Event()
+
+    @DBOS.step()
+    def mark(name):
+        runs.hit(name)
+        return name
+
+    @DBOS.workflow()
+    def long_job(x):
+        mark("a")
+        gate.wait(10)
+        mark("b")
+        return x * 10
+
+    @DBOS.workflow()
+    def three_steps(x):
+        return [mark("s1"), mark("s2"), mark("s3"), x]
+
+    @DBOS.workflow()
+    def slow_child():
+        late_gate.wait(10)
+        mark("child-after")
+        return "child"
+
+    @DBOS.workflow()
+    def slow_parent():
+        handle = DBOS.start_workflow(slow_child)
+        mark("parent-started")
+        late_gate.wait(10)
+        mark("parent-after")
+        return handle.get_result()
+
+    def wait_until(check):
+        deadline = time.time() + 10
+        while not check():
+            if time.time() > deadline:
+                raise TimeoutError("condition never held")
+            time.sleep(0.01)
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("c-1"):
+            handle = DBOS.start_workflow(long_job, 4)
+        wait_until(lambda: runs.get("a") == 1)
+        DBOS.cancel_workflow("c-1")
+        st = handle.get_status()
+        out["cancelled"] = [st.status, st.error, st.output]
+        try:
+            handle.get_result()
+        except DBOSAwaitedWorkflowCancelledError as exc:
+            out["awaited"] = describe_error(exc)
+        gate.set()
+        out["resumed"] = DBOS.resume_workflow("c-1").get_result()
+        out["after_resume"] = handle.get_status().status
+        out["resume_runs"] = runs.snapshot()
+        out["resumed_steps"] = [[s["function_id"], s["function_name"], s["output"]]
+                                for s in DBOS.list_workflow_steps("c-1")]
+        DBOS.cancel_workflow("c-1")
+        out["cancel_finished"] = DBOS.get_workflow_status("c-1").status
+        DBOS.cancel_workflow("no-such-workflow")
+        try:
+            DBOS.resume_workflow("no-such-workflow")
+        except DBOSNonExistentWorkflowError as exc:
+            out["resume_unknown"] = describe_error(exc)
+
+        with SetWorkflowID("f-orig"):
+            three_steps(7)
+        with SetWorkflowID("f-fork"):
+            forked = DBOS.fork_workflow("f-orig", 3)
+        out["fork"] = [forked.workflow_id, forked.get_result()]
+        fst = forked.get_status()
+        out["fork_status"] = [fst.status, fst.forked_from, fst.name, fst.input]
+        out["original"] = [[w.workflow_id, w.was_forked_from, w.forked_from]
+                           for w in DBOS.list_workflows(workflow_id_prefix="f-")]
+        out["forked_from_filter"] = [w.workflow_id for w in DBOS.list_workflows(forked_from="f-orig")]
+        out["fork_steps"] = [[s["function_id"], s["function_name"], s["output"]]
+                             for s in DBOS.list_workflow_steps("f-fork")]
+        out["fork_runs"] = runs.snapshot()
+
+        with SetWorkflowTimeout(0.3):
+            with SetWorkflowID("t-1"):
+                timed = DBOS.start_workflow(slow_parent)
+        try:
+            timed.get_result()
+        except DBOSAwaitedWorkflowCancelledError as exc:
+            out["timed_out"] = describe_error(exc)
+        wait_until(lambda: DBOS.get_workflow_status("t-1-1") is not None
+                   and DBOS.get_workflow_status("t-1-1").status == "CANCELLED")
+        parent, child = DBOS.get_workflow_status("t-1"), DBOS.get_workflow_status("t-1-1")
+        out["timeout_statuses"] = [parent.status, child.status, parent.workflow_timeout_ms,
+                                   child.workflow_timeout_ms,
+                                   parent.workflow_deadline_epoch_ms == child.workflow_deadline_epoch_ms,
+                                   parent.workflow_deadline_epoch_ms is not None]
+        late_gate.set()
+        out["timeout_runs"] = runs.get("parent-started")
+        return out
+    """,
+    {'cancelled': ['CANCELLED', None, None],
+     'awaited': {'type': 'DBOSAwaitedWorkflowCancelledError',
+                 'message': 'DBOS Error 13: Awaited workflow c-1 was cancelled'},
+     'resumed': 40,
+     'after_resume': 'SUCCESS',
+     'resume_runs': {'a': 1, 'b': 1},
+     'resumed_steps': [[1, 'mark', 'a'], [2, 'mark', 'b']],
+     'cancel_finished': 'SUCCESS',
+     'resume_unknown': {'type': 'DBOSNonExistentWorkflowError',
+                        'message': 'DBOS Error 5: Non-existent target workflow ID: no-such-workflow'},
+     'fork': ['f-fork', ['s1', 's2', 's3', 7]],
+     'fork_status': ['SUCCESS', 'f-orig', 'three_steps', {'args': [7], 'kwargs': {}}],
+     'original': [['f-orig', True, None], ['f-fork', False, 'f-orig']],
+     'forked_from_filter': ['f-fork'],
+     'fork_steps': [[1, 'mark', 's1'], [2, 'mark', 's2'], [3, 'mark', 's3']],
+     'fork_runs': {'a': 1, 'b': 1, 's1': 1, 's2': 1, 's3': 2},
+     'timed_out': {'type': 'DBOSAwaitedWorkflowCancelledError',
+                   'message': 'DBOS Error 13: Awaited workflow t-1 was cancelled'},
+     'timeout_statuses': ['CANCELLED', 'CANCELLED', 300, None, True, True],
+     'timeout_runs': 1},
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source
