@@ -117,6 +117,10 @@ class Facts:
     # workflows that a module-level workflow calls or starts: they also run as children, under Resonate ids
     # (``{parent}:{n}``) that differ from DBOS's (``{parent}-{n}``)
     child_workflows: set[str] = field(default_factory=set)
+    # ``if __name__ == "__main__":`` launching DBOS in its own body: the name D2R102 gives the ``async def`` it
+    # moves that body into (None: no such block, or one it cannot move, see main_block_why)
+    main_block: str | None = None
+    main_block_why: str = ""
     # module-level queues (``q = Queue(...)``), and whether every ``DBOS.enqueue_workflow`` D2R113 converts
     queues: dict[str, QueueFacts] = field(default_factory=dict)
     enqueue_workflow_removable: bool = False
@@ -337,7 +341,67 @@ def _collect(tree: ast.Module, source: str) -> tuple[Facts, list[_Stmt]]:
                 calls.add(target.id)  # type: ignore[attr-defined]
     facts.child_workflows = calls
     _collect_queues(facts, tree, source, statements)
+    _collect_main_block(facts, tree)
     return facts, statements
+
+
+def is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides) and any(
+        isinstance(x, ast.Constant) and x.value == "__main__" for x in sides
+    )
+
+
+def _collect_main_block(facts: Facts, tree: ast.Module) -> None:
+    """A module-level ``if __name__ == "__main__":`` that calls ``DBOS.launch()`` in its own body."""
+    for stmt in tree.body:
+        if not (isinstance(stmt, ast.If) and is_main_guard(stmt.test)):
+            continue
+        launches = any(
+            isinstance(n, ast.Call) and facts.resolve_name(_ast_dotted(n.func) or "") == "DBOS.launch"
+            for child in stmt.body
+            for n in _own_nodes_of_block(child)
+        )
+        if not launches:
+            continue
+        # its body becomes a function's: a name it binds must not be one that functions read as a global
+        bound = {
+            n.id for child in stmt.body for n in _own_nodes_of_block(child)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        } | {
+            child.name for child in stmt.body if isinstance(child, (*_FUNCTION_TYPES, ast.ClassDef))
+        }
+        read = {
+            n.id for top in tree.body if isinstance(top, (*_FUNCTION_TYPES, ast.ClassDef))
+            for n in ast.walk(top) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
+        shared = sorted(bound & (read | facts.module_names))
+        if stmt.orelse:
+            facts.main_block_why = "it has an `else:`"
+        elif shared:
+            facts.main_block_why = f"module code reads {', '.join(f'`{n}`' for n in shared)}, which it sets"
+        else:
+            name = "main"
+            while name in facts.module_names:
+                name = "_" + name
+            facts.main_block = name
+        return
+
+
+def _own_nodes_of_block(stmt: ast.stmt) -> Iterator[ast.AST]:
+    """Every node of a statement, nested blocks included, but not inside defs, classes or lambdas."""
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        yield node
+        if type(node) in _SCOPE_TYPES and node is not stmt:
+            continue
+        if isinstance(node, (*_FUNCTION_TYPES, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
 
 
 ENQUEUE_METHODS = ("enqueue", "enqueue_async")

@@ -281,6 +281,19 @@ def _field_order(node: cst.CSTNode) -> tuple[str, ...]:
     return order
 
 
+def is_main_guard(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    sides = (test.left, target.comparator)
+    return any(isinstance(x, cst.Name) and x.value == "__name__" for x in sides) and any(
+        isinstance(x, cst.SimpleString) and x.evaluated_value == "__main__" for x in sides
+    )
+
+
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The children of ``node`` that can hold a name, in source order (a cheap ``CSTNode.children``)."""
     out: list[cst.CSTNode] = []
@@ -348,6 +361,15 @@ class Run:
         """The module-level plain function ``name`` is an entry point D2R102 turns into ``async def``."""
         return name in self.facts.entry_points and self.enabled("D2R102") and self.converts_durable_functions
 
+    def main_block_converts(self, node: cst.If) -> bool:
+        """``node`` is the ``if __name__ == "__main__":`` block D2R102 moves into ``async def main()``."""
+        return (
+            self.facts.main_block is not None
+            and is_main_guard(node.test)
+            and self.enabled("D2R102")
+            and self.converts_durable_functions
+        )
+
     def todo(self, code: str, reason: str, rule: RuleTransformer | None = None) -> None:
         text = todo_comment(code, reason)
         target = self.pending[-1] if self.pending else self.orphans
@@ -410,6 +432,10 @@ class Run:
                     self.frames.append(Frame("genexp"))
                 elif kind == "with" and self._sets_workflow_id(node):  # type: ignore[arg-type]
                     self.set_id_blocks.append(SetIdBlock(node))  # type: ignore[arg-type]
+                elif t is cst.If and not self.frames and self.main_block_converts(node):  # type: ignore[arg-type]
+                    # the body of ``if __name__ == "__main__":`` becomes ``async def main()`` (D2R102)
+                    self.frames.append(Frame("function", self.facts.main_block or "", True, True))
+                    kind = "main"
         elif t is cst.Name:
             if node.value in self._dbos_names and self._mentions:  # type: ignore[attr-defined]
                 self._mentions[-1] += 1
@@ -441,11 +467,11 @@ class Run:
             result = node
         if kind is None or kind == "value" or kind == "call" or kind == "import":
             return result
-        if kind in ("def", "class", "lambda", "genexp"):
+        if kind in ("def", "class", "lambda", "genexp", "main"):
             self.frames.pop()
         elif kind == "with" and self.set_id_blocks and self.set_id_blocks[-1].node is node:
             self.set_id_blocks.pop()
-        if kind in _STATEMENT_KINDS:
+        if kind in _STATEMENT_KINDS or kind == "main":
             todos = self.pending.pop()
             if self._mentions.pop() > 0 and self.leftovers is not None and type(result) in _STATEMENT_TYPES:
                 self.leftovers.mark(result, todos, self.used_dbos_names)

@@ -8,7 +8,7 @@ from codemod import build
 from codemod.analysis import Facts
 from codemod.rules.base import Example, Rule
 from codemod.todo import todo_comment
-from codemod.transform import INSTANCE, RuleTransformer, insert_after_imports, with_comments
+from codemod.transform import INSTANCE, RuleTransformer, insert_after_imports, is_main_guard, with_comments
 
 IN_MEMORY = (
     "local Resonate keeps its state in memory: unlike DBOS's system database it does not survive the process; "
@@ -131,6 +131,35 @@ class ConfigLaunch(RuleTransformer):
                       f"or run it with `asyncio.run({func.value}())`")
         return updated_node
 
+    def leave_If(
+        self, original_node: cst.If, updated_node: cst.If
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        # ``if __name__ == "__main__":`` that launched DBOS: its body becomes ``async def main()``, run by asyncio
+        if len(self._frames) != 0 and not (len(self._frames) == 1 and self.run.main_block_converts(original_node)):
+            return updated_node
+        if not self._frames:
+            if self.facts.main_block_why and is_main_guard(original_node.test):
+                self.todo(self.CODE, "this block launches DBOS: move it into an `async def main()` run by "
+                          f"`asyncio.run(main())` (not done: {self.facts.main_block_why})")
+            return updated_node
+        name = self.facts.main_block
+        assert name is not None and isinstance(updated_node.body, cst.IndentedBlock)
+        self.mark_applied()
+        self.add_needed_import("asyncio")
+        function = cst.FunctionDef(
+            name=cst.Name(name),
+            params=cst.Parameters(),
+            body=updated_node.body,
+            returns=cst.Annotation(cst.Name("None")),
+            asynchronous=cst.Asynchronous(),
+            leading_lines=updated_node.leading_lines,
+        )
+        run = cst.SimpleStatementLine([cst.Expr(build.call("asyncio.run", build.call(name)))])
+        guard = updated_node.with_changes(
+            body=cst.IndentedBlock([run]), leading_lines=(cst.EmptyLine(), cst.EmptyLine())
+        )
+        return cst.FlattenSentinel([function, guard])
+
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self._created:
             return updated_node
@@ -159,6 +188,10 @@ RULE = Rule(
         "`asyncio.run(main())`, and a call from async code is awaited. An entry point this module never calls gets "
         "a TODO, since its callers elsewhere must now run it with `asyncio.run`. `DBOS.launch()` anywhere else in "
         "synchronous code gets a TODO.\n\n"
+        "A script that launches DBOS in its `if __name__ == \"__main__\":` block gets that block's body moved into "
+        "`async def main() -> None` (or `_main` if the name is taken), and the block becomes "
+        "`asyncio.run(main())`. The body's variables become the function's locals, so a block that sets a name "
+        "the module's functions read, or that has an `else:`, is left with a TODO instead.\n\n"
         "The instance is local and in memory: state does not survive the process, unlike DBOS's system database. "
         "The TODO on it says so; pass `url=` to use a Resonate server. `config: DBOSConfig = {...}` keeps its dict "
         "without the DBOS type; other `DBOS(...)` arguments (`fastapi=`, `flask=`, `conductor_key=`) get a TODO. "
@@ -226,6 +259,43 @@ RULE = Rule(
                 resonate.start()
                 print(await resonate.run(str(uuid.uuid4()), greet, "ada").result())
                 await resonate.stop()
+
+            if __name__ == "__main__":
+                asyncio.run(main())
+            ''',
+        ),
+        Example(
+            title="A script that launches DBOS in its __main__ block",
+            before='''
+            from dbos import DBOS
+
+            @DBOS.workflow()
+            def hello(name: str) -> str:
+                return f"hello {name}"
+
+            if __name__ == "__main__":
+                DBOS(config={"name": "app"})
+                DBOS.launch()
+                print(hello("ada"))
+            ''',
+            after='''
+            import asyncio
+            import uuid
+            from resonate.context import Context
+            from resonate.resonate import Resonate
+            from resonate.retry import Never
+
+            # TODO(dbos2resonate): D2R102 local Resonate keeps its state in memory: unlike DBOS's system database it does not survive the process; pass url= to use a Resonate server. See docs/rules/D2R102.md
+            resonate = Resonate(env={}, retry_policy=Never(), autostart=False)
+
+            @resonate.register
+            async def hello(ctx: Context, name: str) -> str:
+                return f"hello {name}"
+
+            async def main() -> None:
+                resonate.start()
+                print(await resonate.run(str(uuid.uuid4()), hello, "ada").result())
+
 
             if __name__ == "__main__":
                 asyncio.run(main())

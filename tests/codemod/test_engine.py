@@ -176,3 +176,25 @@ def test_comments_above_a_removed_import_are_kept() -> None:
     src = "# keep me\nfrom dbos import DBOS\nimport os\n\nx = DBOS.logger\n"
     r = migrate_source(src, "x.py")
     assert r.after is not None and r.after.startswith("# keep me\n") and "dbos" not in r.after
+
+
+def test_main_block_whose_names_functions_read_is_left_with_a_todo() -> None:
+    src = textwrap.dedent(
+        """\
+        from dbos import DBOS
+
+        @DBOS.workflow()
+        def hello(name: str) -> str:
+            return f"hello {name} from {app_name}"
+
+        if __name__ == "__main__":
+            app_name = "demo"
+            DBOS.launch()
+            print(hello("ada"))
+        """
+    )
+    r = migrate_source(src, "app.py")
+    assert r.after is not None and "async def main()\n" not in r.after
+    assert "D2R102 this block launches DBOS: move it into an `async def main()`" in r.after
+    assert "module code reads `app_name`, which it sets" in r.after
+    assert not migrate_source(r.after, "app.py").changed
