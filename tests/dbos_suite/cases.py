@@ -1369,3 +1369,189 @@ case(
     """,
     {'members': ['PENDING', 'SUCCESS', 'ERROR'], 'pending': True, 'success': True},
 )
+# -- queues, timeouts and workflow management ------------------------------------------------------
+
+case(
+    "queue_runs_an_enqueued_workflow_once",
+    "tests/test_queue.py::test_simple_queue (DBOS 2.x form: Queue(...) at import)",
+    """
+    from dbos import Queue
+
+    queue = Queue("test_queue")
+
+    @DBOS.step()
+    def step(value):
+        runs.hit("step")
+        return value + "d"
+
+    @DBOS.workflow()
+    def workflow(a, b):
+        runs.hit("workflow")
+        return [step(a) + b, DBOS.workflow_id]
+
+    def scenario():
+        out = {}
+        try:
+            with SetWorkflowID("queued-1"):
+                handle = queue.enqueue(workflow, "abc", "123")
+            out["result"] = handle.get_result()
+            with SetWorkflowID("queued-1"):
+                out["called_again"] = workflow("abc", "123")
+            status = handle.get_status()
+            out["status"] = [status.status, status.queue_name]
+        except Exception as exc:
+            out["error"] = type(exc).__name__
+        out["runs"] = runs.snapshot()
+        return out
+    """,
+    {'result': ['abcd123', 'queued-1'],
+     'called_again': ['abcd123', 'queued-1'],
+     'status': ['SUCCESS', 'test_queue'],
+     'runs': {'step': 1, 'workflow': 1}},
+)
+
+case(
+    "workflow_timeout_cancels",
+    "tests/test_dbos.py::test_workflow_timeout",
+    """
+    from dbos import SetWorkflowTimeout
+
+    @DBOS.workflow()
+    def blocked():
+        for _ in range(100):
+            DBOS.sleep(0.1)
+        return "not cancelled"
+
+    def scenario():
+        out = {}
+        try:
+            with SetWorkflowTimeout(0.3):
+                with SetWorkflowID("timeout-1"):
+                    blocked()
+            out["direct"] = "no error"
+        except Exception as exc:
+            out["direct"] = type(exc).__name__
+        try:
+            out["status"] = DBOS.get_workflow_status("timeout-1").status
+        except Exception as exc:
+            out["status"] = type(exc).__name__
+        return out
+    """,
+    {'direct': 'DBOSAwaitedWorkflowCancelledError', 'status': 'CANCELLED'},
+)
+
+case(
+    "cancel_then_resume",
+    "tests/test_workflow_management.py::test_cancel_resume",
+    """
+    entered = threading.Event()
+    release = threading.Event()
+
+    @DBOS.step()
+    def first():
+        runs.hit("first")
+
+    @DBOS.step()
+    def second():
+        runs.hit("second")
+
+    @DBOS.workflow()
+    def workflow(x):
+        first()
+        entered.set()
+        release.wait(5)
+        second()
+        return x
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("cancel-1"):
+            handle = DBOS.start_workflow(workflow, 5)
+        entered.wait(5)
+        try:
+            DBOS.cancel_workflow("cancel-1")
+            out["cancelled_status"] = handle.get_status().status
+            release.set()
+            try:
+                handle.get_result()
+                out["awaited"] = "no error"
+            except Exception as exc:
+                out["awaited"] = type(exc).__name__
+            resumed = DBOS.resume_workflow("cancel-1")
+            out["resumed"] = resumed.get_result()
+            out["final_status"] = handle.get_status().status
+            out["resumed_again"] = DBOS.resume_workflow("cancel-1").get_result()
+        except Exception as exc:
+            release.set()
+            out["error"] = type(exc).__name__
+        out["runs"] = runs.snapshot()
+        return out
+    """,
+    {'cancelled_status': 'CANCELLED',
+     'awaited': 'DBOSAwaitedWorkflowCancelledError',
+     'resumed': 5,
+     'final_status': 'SUCCESS',
+     'resumed_again': 5,
+     'runs': {'first': 1, 'second': 1}},
+)
+
+case(
+    "fork_from_a_step",
+    "tests/test_workflow_management.py::test_fork_steps",
+    """
+    @DBOS.step()
+    def add(x, n):
+        runs.hit(f"step{n}")
+        return x + n
+
+    @DBOS.workflow()
+    def five_steps(x):
+        return add(x, 1) + add(x, 2) + add(x, 3) + add(x, 4) + add(x, 5)
+
+    def scenario():
+        with SetWorkflowID("fork-source"):
+            out = {"original": five_steps(1)}
+        out["runs_after_original"] = runs.snapshot()
+        forked = DBOS.fork_workflow("fork-source", 3)
+        out["forked_from_3"] = [forked.get_result(), forked.workflow_id != "fork-source"]
+        out["runs_after_fork_3"] = runs.snapshot()
+        again = DBOS.fork_workflow("fork-source", 1)
+        out["forked_from_1"] = again.get_result()
+        out["runs"] = runs.snapshot()
+        return out
+    """,
+    {'original': 20,
+     'runs_after_original': {'step1': 1, 'step2': 1, 'step3': 1, 'step4': 1, 'step5': 1},
+     'forked_from_3': [20, True],
+     'runs_after_fork_3': {'step1': 1, 'step2': 1, 'step3': 2, 'step4': 2, 'step5': 2},
+     'forked_from_1': 20,
+     'runs': {'step1': 2, 'step2': 2, 'step3': 3, 'step4': 3, 'step5': 3}},
+)
+
+case(
+    "list_workflows_by_id_prefix_and_time",
+    "tests/test_dbos.py::test_send_recv_temp_wf (its list_workflows part)",
+    """
+    import datetime
+
+    @DBOS.workflow()
+    def noop():
+        return None
+
+    def scenario():
+        with SetWorkflowID("listed-abcdef"):
+            noop()
+        later = datetime.datetime.now().isoformat()
+        ids = lambda found: [status.workflow_id for status in found]
+        return {
+            "prefix": ids(DBOS.list_workflows(workflow_id_prefix="listed-abc")),
+            "prefix_and_later_start": ids(DBOS.list_workflows(start_time=later, workflow_id_prefix="listed-abc")),
+            "longer_prefix": ids(DBOS.list_workflows(workflow_id_prefix="listed-abcdef-not-there")),
+            "prefix_not_at_start": ids(DBOS.list_workflows(workflow_id_prefix="1listed-abc")),
+        }
+    """,
+    {'prefix': ['listed-abcdef'],
+     'prefix_and_later_start': [],
+     'longer_prefix': [],
+     'prefix_not_at_start': []},
+)

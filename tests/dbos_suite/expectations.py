@@ -71,6 +71,12 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     "duplicate_instance_registration": PASS,
     # tests/test_streaming.py
     "streams_write_close_read": PASS,
+    # tests/test_queue.py, tests/test_workflow_management.py, tests/test_dbos.py (timeouts, listing)
+    "queue_runs_an_enqueued_workflow_once": PASS,
+    "workflow_timeout_cancels": PASS,
+    "cancel_then_resume": PASS,
+    "fork_from_a_step": PASS,
+    "list_workflows_by_id_prefix_and_time": PASS,
 }
 
 
