@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.differential import harness
 from tests.dbos_suite.cases import CASES
+from tests.differential import harness
 
 # A case's program runs in a few seconds; a run that hangs fails after this, not the harness's 60 s.
 TIMEOUT = 30.0

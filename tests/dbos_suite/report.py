@@ -47,12 +47,12 @@ def render_section() -> str:
         + "; ".join(f"`{name}` ([why](docs/DEVIATIONS.md#{kf.deviation}))" for name, kf in failures.items())
         + ". The table is [tests/dbos_suite/expectations.py](tests/dbos_suite/expectations.py); a known failure "
         "that starts passing fails the suite until the table says so.",
-        "- **Every DBOS name and parameter:** the [compatibility ledger](docs/compatibility.md) (DBOS 2.x and 3.x; "
+        ("- **Every DBOS name and parameter:** the [compatibility ledger](docs/compatibility.md) (DBOS 2.x and 3.x; "
         "honoured, inert, pending or rejected), kept complete and the shim's signatures kept equal to DBOS's by "
-        "`tests/ledger`.",
+        "`tests/ledger`."),
         "- **Every known behavioural difference**, with its reason: [docs/DEVIATIONS.md](docs/DEVIATIONS.md).",
-        "- **Migrating, concept by concept** (before/after code from the tested fixtures): "
-        "[docs/guide.md](docs/guide.md).",
+        ("- **Migrating, concept by concept** (before/after code from the tested fixtures): "
+        "[docs/guide.md](docs/guide.md)."),
         END,
     ]
     return "\n".join(lines)

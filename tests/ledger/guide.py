@@ -33,7 +33,7 @@ GUIDE = ROOT / "docs" / "guide.md"
 MARKER = re.compile(
     r"(?P<marker><!-- snippet (?P<path>[^\s:]+)(?P<shim> --to shim)?: (?P<names>[^>]+?) -->\n)"
     r"```python\n(?P<code>.*?)```",
-    re.S,
+    re.DOTALL,
 )
 
 

@@ -23,10 +23,28 @@ from typing import Any
 import pytest
 
 import shim
-from codemod.apis import APIS, BY_NAME, ONLY_IN, PARAMS, DbosParam, ShimSupport, params_of
+from codemod.apis import (
+    APIS,
+    BY_NAME,
+    ONLY_IN,
+    PARAMS,
+    DbosParam,
+    ShimSupport,
+    params_of,
+)
 from shim import DBOS as ShimDBOS
 from shim.errors import DBOSInitializationError, ShimUnsupportedError
-from tests.ledger.surface import FIELD, KEY, MEMBER, METHOD, Member, from_json, installed, members, surface
+from tests.ledger.surface import (
+    FIELD,
+    KEY,
+    MEMBER,
+    METHOD,
+    Member,
+    from_json,
+    installed,
+    members,
+    surface,
+)
 
 HERE = Path(__file__).resolve().parent
 SUPPORTED = (ShimSupport.HONOURED, ShimSupport.INERT)
