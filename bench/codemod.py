@@ -17,7 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# run as a script, this folder comes first on sys.path: its other scripts (bench/queue.py) must not shadow the
+# standard library's modules of the same name (multiprocessing imports ``queue``)
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
 import libcst as cst  # noqa: E402
 

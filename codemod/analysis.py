@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -24,6 +24,7 @@ from libcst.codemod import CodemodContext
 
 SCRATCH_KEY = "dbos2resonate.facts"
 SOURCE_KEY = "dbos2resonate.source"  # the module's text, when the caller has it (saves a codegen)
+IMPORTED_KEY = "dbos2resonate.imported"  # the project's workflows and steps a module imports (codemod.project)
 
 # Modules whose names resolve to DBOS API names (``DBOS``, ``SetWorkflowID``, ...).
 _API_MODULES = frozenset({"dbos"})
@@ -112,6 +113,8 @@ class Facts:
     entry_points: set[str] = field(default_factory=set)
     # names called by module-level code outside function and class bodies (``if __name__ == "__main__": main()``)
     module_level_calls: set[str] = field(default_factory=set)
+    # every local name an import statement binds (anywhere in the module)
+    imported_names: set[str] = field(default_factory=set)
     # local names bound to the asyncio module (``import asyncio``, ``import asyncio as aio``)
     asyncio_names: set[str] = field(default_factory=set)
     # workflows that a module-level workflow calls or starts: they also run as children, under Resonate ids
@@ -261,12 +264,17 @@ def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
                 stack.extend(child for _, child in ast.iter_fields(item))
 
 
-def _collect(tree: ast.Module, source: str) -> tuple[Facts, list[_Stmt]]:
+Imported = Callable[[list[ast.ImportFrom]], dict[str, "FunctionFacts"]]
+
+
+def _collect(tree: ast.Module, mentions: _Mentions, imported: Imported | None = None) -> tuple[Facts, list[_Stmt]]:
     facts = Facts()
     statements = _statements(tree)
     # imports (anywhere: DBOS code sometimes imports inside functions)
     for st in statements:
         node = st.node
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            facts.imported_names.update((a.asname or a.name).partition(".")[0] for a in node.names)
         if isinstance(node, ast.Import):
             for alias in node.names:
                 mod = alias.name
@@ -288,7 +296,10 @@ def _collect(tree: ast.Module, source: str) -> tuple[Facts, list[_Stmt]]:
             for alias in node.names:
                 if alias.name != "*":
                     target[alias.asname or alias.name] = alias.name
-    if not facts.imports_dbos:
+    if imported is not None:
+        # workflows and steps other files of the project define, imported here (codemod.project)
+        facts.functions.update(imported([st.node for st in statements if type(st.node) is ast.ImportFrom]))  # type: ignore[misc]
+    if not facts.imports_dbos and not facts.functions:
         return facts, statements
     for stmt in tree.body:
         if isinstance(stmt, (*_FUNCTION_TYPES, ast.ClassDef)):
@@ -299,48 +310,43 @@ def _collect(tree: ast.Module, source: str) -> tuple[Facts, list[_Stmt]]:
             facts.module_names.add(stmt.target.id)
         if isinstance(stmt, _FUNCTION_TYPES):
             _record_function(facts, stmt)
-    # calls of DBOS's API: only statements whose lines name DBOS can hold one
+    # calls of DBOS's API (only statements whose lines name DBOS can hold one), calls of workflows by workflows
+    # (children), and calls made by module-level code (of entry points, say)
     heads = facts.dbos_names
-    dbos_lines = _lines_mentioning(source, heads)
-    for st in statements:
-        if not any(dbos_lines[st.first:st.last + 1]):
-            continue
-        for node in _own_nodes(st.node):
-            if type(node) is not ast.Call:
-                continue
-            name = _ast_dotted(node.func)  # type: ignore[attr-defined]
-            api = facts.resolve_name(name) if name is not None and name.partition(".")[0] in heads else None
-            if api == "DBOS":
-                facts.constructs_dbos = True
-            elif api == "DBOS.launch" and not st.nested and type(st.top) is ast.FunctionDef:
-                if st.top.name not in facts.functions:
-                    facts.entry_points.add(st.top.name)
-    # workflows called or started by workflows (children), entry points called by module-level code
     workflows = {n for n, f in facts.functions.items() if f.kind == "workflow"}
-    called = workflows | facts.entry_points
-    called_lines = _lines_mentioning(source, called)
+    dbos_lines = mentions.flags(heads)
+    workflow_lines = mentions.flags(workflows)
     calls: set[str] = set()
     for st in statements:
         top = st.top
-        in_workflow = type(top) in (ast.FunctionDef, ast.AsyncFunctionDef) and top.name in workflows  # type: ignore[attr-defined]
-        module_level = not isinstance(top, (*_FUNCTION_TYPES, ast.ClassDef))
-        if st.nested or not (in_workflow or module_level) or not any(called_lines[st.first:st.last + 1]):
+        module_level = not st.nested and not isinstance(top, (*_FUNCTION_TYPES, ast.ClassDef))
+        names_dbos = any(dbos_lines[st.first:st.last + 1])
+        in_workflow = (
+            not st.nested and type(top) in (ast.FunctionDef, ast.AsyncFunctionDef)
+            and top.name in workflows  # type: ignore[attr-defined]
+            and any(workflow_lines[st.first:st.last + 1])
+        )
+        if not (names_dbos or in_workflow or module_level):
             continue
         for node in _own_nodes(st.node):
             if type(node) is not ast.Call:
                 continue
             func = node.func  # type: ignore[attr-defined]
-            if module_level:
-                if type(func) is ast.Name:
-                    facts.module_level_calls.add(func.id)
-                continue
             name = _ast_dotted(func)
             api = facts.resolve_name(name) if name is not None and name.partition(".")[0] in heads else None
-            target = node.args[0] if api in START_APIS and node.args else func  # type: ignore[attr-defined]
-            if type(target) is ast.Name and target.id in workflows:  # type: ignore[attr-defined]
-                calls.add(target.id)  # type: ignore[attr-defined]
+            if api == "DBOS":
+                facts.constructs_dbos = True
+            elif api == "DBOS.launch" and not st.nested and type(top) is ast.FunctionDef:
+                if top.name not in facts.functions:  # type: ignore[attr-defined]
+                    facts.entry_points.add(top.name)  # type: ignore[attr-defined]
+            if module_level and type(func) is ast.Name:
+                facts.module_level_calls.add(func.id)  # type: ignore[attr-defined]
+            if in_workflow:
+                target = node.args[0] if api in START_APIS and node.args else func  # type: ignore[attr-defined]
+                if type(target) is ast.Name and target.id in workflows:  # type: ignore[attr-defined]
+                    calls.add(target.id)  # type: ignore[attr-defined]
     facts.child_workflows = calls
-    _collect_queues(facts, tree, source, statements)
+    _collect_queues(facts, tree, mentions, statements)
     _collect_main_block(facts, tree)
     return facts, statements
 
@@ -360,13 +366,17 @@ def _collect_main_block(facts: Facts, tree: ast.Module) -> None:
     for stmt in tree.body:
         if not (isinstance(stmt, ast.If) and is_main_guard(stmt.test)):
             continue
-        launches = any(
-            isinstance(n, ast.Call) and facts.resolve_name(_ast_dotted(n.func) or "") == "DBOS.launch"
-            for child in stmt.body
-            for n in _own_nodes_of_block(child)
-        )
-        if not launches:
+        calls = [n for child in stmt.body for n in _own_nodes_of_block(child) if isinstance(n, ast.Call)]
+        apis = {facts.resolve_name(_ast_dotted(n.func) or "") for n in calls}
+        if "DBOS.launch" not in apis:
             continue
+        # only a block that runs workflows itself: one that launches DBOS and then serves (uvicorn.run(app))
+        # would start a second event loop inside the first
+        workflows = {n for n, f in facts.functions.items() if f.kind == "workflow"}
+        if not (apis & set(START_APIS + ENQUEUE_APIS) or any(
+            isinstance(n.func, ast.Name) and n.func.id in workflows for n in calls
+        )):
+            return
         # its body becomes a function's: a name it binds must not be one that functions read as a global
         bound = {
             n.id for child in stmt.body for n in _own_nodes_of_block(child)
@@ -408,7 +418,7 @@ ENQUEUE_METHODS = ("enqueue", "enqueue_async")
 ENQUEUE_APIS = ("DBOS.enqueue_workflow", "DBOS.enqueue_workflow_async")
 
 
-def _collect_queues(facts: Facts, tree: ast.Module, source: str, statements: list[_Stmt]) -> None:
+def _collect_queues(facts: Facts, tree: ast.Module, mentions: _Mentions, statements: list[_Stmt]) -> None:
     """Module-level queues, and whether each is used only by enqueues that D2R113 converts."""
     for stmt in tree.body:
         if (
@@ -420,7 +430,7 @@ def _collect_queues(facts: Facts, tree: ast.Module, source: str, statements: lis
         ):
             params = tuple(k.arg or "**" for k in stmt.value.keywords) + (("...",) if len(stmt.value.args) > 1 else ())
             facts.queues[stmt.targets[0].id] = QueueFacts(params, False)
-    if not facts.queues and "enqueue_workflow" not in source:
+    if not facts.queues and "enqueue_workflow" not in mentions.source:
         return
     # an enqueue converts when it is called directly by a workflow, an async function or an entry point
     convertible_tops = {
@@ -431,7 +441,7 @@ def _collect_queues(facts: Facts, tree: ast.Module, source: str, statements: lis
     uses = dict.fromkeys(facts.queues, 0)
     converts = dict.fromkeys(facts.queues, 0)
     api_uses = api_converts = 0
-    lines = _lines_mentioning(source, {*facts.queues, "enqueue_workflow", "enqueue_workflow_async"})
+    lines = mentions.flags({*facts.queues, "enqueue_workflow", "enqueue_workflow_async"})
     for st in statements:
         if not any(lines[st.first:st.last + 1]):
             continue
@@ -629,7 +639,7 @@ class Analysis:
 _BINDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)
 
 
-def _relevant_words(source: str, facts: Facts, statements: list[_Stmt]) -> tuple[set[str], list[int]]:
+def _relevant_words(mentions: _Mentions, facts: Facts, statements: list[_Stmt]) -> tuple[set[str], list[int]]:
     """The words that make a statement relevant, and the lines mentioning one (1 = mentions, by line number).
 
     Besides DBOS's names and the module's workflows and steps, the variables that may hold a workflow handle
@@ -657,7 +667,7 @@ def _relevant_words(source: str, facts: Facts, statements: list[_Stmt]) -> tuple
         bound = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
         if bound:
             binders.append((st.first, st.last, bound))
-    handle_lines = _lines_mentioning(source, handles)
+    handle_lines = mentions.flags(handles)
     while True:
         new = set()
         for first, last, bound in binders:
@@ -666,57 +676,78 @@ def _relevant_words(source: str, facts: Facts, statements: list[_Stmt]) -> tuple
         if not new:
             break
         handles |= new
-        more = _lines_mentioning(source, new)
+        more = mentions.flags(new)
         handle_lines = [a | b for a, b in zip(handle_lines, more)]
     words |= handles - set(HANDLE_SOURCES)
-    lines = _lines_mentioning(source, words)
+    lines = mentions.flags(words)
     return words, [a | b for a, b in zip(lines, handle_lines)]
 
 
-_PATTERNS: dict[frozenset[str], re.Pattern[str]] = {}
+class _Mentions:
+    """Which lines of a module mention which words (each word looked for once, however often it is asked)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._starts = [0]
+        self._starts.extend(m.end() for m in re.finditer("\n", source))
+        self._lines: dict[str, list[int]] = {}
+
+    def flags(self, words: Iterable[str]) -> list[int]:
+        """``out[n]`` is 1 when line n (1-based) mentions one of ``words`` as a whole word."""
+        words = set(words)
+        missing = [w for w in words if w not in self._lines]
+        if missing:
+            for w in missing:
+                self._lines[w] = []
+            pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, missing), key=len, reverse=True)) + r")\b")
+            starts = self._starts
+            for m in pattern.finditer(self.source):
+                self._lines[m.group(1)].append(bisect.bisect_right(starts, m.start()))
+        out = [0] * (len(self._starts) + 2)
+        for w in words:
+            for line in self._lines[w]:
+                out[line] = 1
+        return out
 
 
 def _lines_mentioning(source: str, words: set[str]) -> list[int]:
     """``out[n]`` is 1 when line n (1-based) mentions one of ``words`` as a whole word."""
-    out = [0] * (source.count("\n") + 3)
-    if not words:
-        return out
-    key = frozenset(words)
-    pattern = _PATTERNS.get(key)
-    if pattern is None:
-        if len(_PATTERNS) > 256:
-            _PATTERNS.clear()
-        pattern = _PATTERNS[key] = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
-    starts = _line_starts(source)
-    for m in pattern.finditer(source):
-        out[bisect.bisect_right(starts, m.start())] = 1
-    return out
+    return _Mentions(source).flags(words)
 
 
-_STARTS: tuple[str, list[int]] | None = None
-
-
-def _line_starts(source: str) -> list[int]:
-    """Offsets where each line starts (cached for the last module: each analysis asks several times)."""
-    global _STARTS
-    if _STARTS is None or _STARTS[0] is not source:
-        starts = [0]
-        starts.extend(m.end() for m in re.finditer("\n", source))
-        _STARTS = (source, starts)
-    return _STARTS[1]
-
-
-def analyse_source(source: str) -> Analysis | None:
-    """Facts and relevance for a module's text; None when Python cannot parse it."""
+def analyse_source(source: str, imported: Imported | None = None) -> Analysis | None:
+    """Facts and relevance for a module's text; None when Python cannot parse it. ``imported`` says which
+    workflows and steps of other project files the module imports (``codemod.project``)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
-    facts, statements = _collect(tree, source)
-    if not facts.imports_dbos:
+    mentions = _Mentions(source)
+    facts, statements = _collect(tree, mentions, imported)
+    if not facts.imports_dbos and not facts.functions:
         return Analysis(source, tree, facts, None)
-    _, lines = _relevant_words(source, facts, statements)
+    _, lines = _relevant_words(mentions, facts, statements)
     return Analysis(source, tree, facts, Relevance(tree, lines))
+
+
+def defined_functions(source: str) -> dict[str, FunctionFacts]:
+    """The workflows and steps a module defines at top level (a cheap subset of the analysis, for a project scan)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    facts = Facts()
+    for node in ast.walk(tree) if "import dbos" in source else tree.body:
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module in _API_MODULES:
+            facts.names.update((a.asname or a.name, a.name) for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Import):
+            facts.modules.update(a.asname or "dbos" for a in node.names if a.name == "dbos")
+    if not facts.imports_dbos:
+        return {}
+    for stmt in tree.body:
+        if isinstance(stmt, _FUNCTION_TYPES) and stmt.decorator_list:
+            _record_function(facts, stmt)
+    return {n: f for n, f in facts.functions.items() if f.kind in ("workflow", "step")}
 
 
 def analyse(module: cst.Module) -> Facts:
@@ -727,7 +758,7 @@ def analyse(module: cst.Module) -> Facts:
 
 def analysis_for(context: CodemodContext, module: cst.Module) -> Analysis | None:
     source = context.scratch.get(SOURCE_KEY)
-    return analyse_source(source if isinstance(source, str) else module.code)
+    return analyse_source(source if isinstance(source, str) else module.code, context.scratch.get(IMPORTED_KEY))
 
 
 def facts_for(context: CodemodContext, module: cst.Module) -> Facts:

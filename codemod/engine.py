@@ -1,13 +1,16 @@
 """Run the ``Migrate`` codemod over files: the part of ``dbos2resonate migrate`` that is not the CLI.
 
 Contract, per file:
-- a file whose text does not contain ``dbos`` is skipped before parsing;
+- a file whose text does not contain ``dbos`` (nor the name of a workflow or step of the project) is skipped
+  before parsing;
 - the output is compiled before it is written; a file whose output does not compile is left untouched
   and reported with the error;
 - a file that fails (unreadable, syntax error, a rule crashing) is reported and never stops the others;
 - every file gets a typed ``FileResult``: changed or not, rules applied, TODOs added, error.
 
-``run(..., jobs=N)`` spreads files over a process pool; results come back in input order.
+``run(..., jobs=N)`` spreads files over a process pool; results come back in input order. ``run`` first reads
+every file with ``ast`` (``codemod.project``) to learn which workflows and steps each defines, so a module's
+calls of another module's workflows and steps are rewritten too, including in files that never import dbos.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from pathlib import Path
 import libcst as cst
 from libcst.codemod import CodemodContext
 
-from codemod.analysis import SOURCE_KEY
+from codemod.analysis import IMPORTED_KEY, SOURCE_KEY
 from codemod.pipeline import Migrate, enabled_codes
+from codemod.project import Project, module_name, scan
 from codemod.rules import Target
 from codemod.todo import TODO_PATTERN
 from codemod.transform import APPLIED_KEY
@@ -82,9 +86,15 @@ def _compiles(source: str, path: str) -> str | None:
     return None
 
 
-def migrate_source(source: str, path: str = "<string>", options: Options = Options()) -> FileResult:
-    """Migrate one module's text. Never raises for a problem with the input; the result carries it."""
-    if "dbos" not in source:
+def migrate_source(
+    source: str, path: str = "<string>", options: Options = Options(), project: Project | None = None
+) -> FileResult:
+    """Migrate one module's text. Never raises for a problem with the input; the result carries it.
+
+    ``project`` (``codemod.project.scan`` of the files migrated together) lets the module's calls of workflows
+    and steps that other files define be rewritten too; without it only the module's own are known.
+    """
+    if "dbos" not in source and not (project is not None and project.mentions(source)):
         return FileResult(path, skipped=True)
     try:
         module = cst.parse_module(source)
@@ -92,6 +102,10 @@ def migrate_source(source: str, path: str = "<string>", options: Options = Optio
         return FileResult(path, error=f"cannot parse: {str(exc).splitlines()[0]} (line {exc.raw_line})")
     context = CodemodContext(filename=path)
     context.scratch[SOURCE_KEY] = source  # the analysis reads the text, not a regenerated one
+    if project is not None and project.modules:
+        module_path = Path(path)
+        name, package = module_name(module_path), module_path.stem == "__init__"
+        context.scratch[IMPORTED_KEY] = lambda tree: project.imported(name, package, tree)
     try:
         # transform_module_impl, not transform_module: no rule reads metadata, and the metadata wrapper
         # would deep-copy the tree first
@@ -123,14 +137,16 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def migrate_file(path: str | Path, options: Options = Options(), write: bool = True) -> FileResult:
+def migrate_file(
+    path: str | Path, options: Options = Options(), write: bool = True, project: Project | None = None
+) -> FileResult:
     p = Path(path)
     try:
         with open(p, encoding="utf-8", newline="") as fh:  # newline="": CRLF files stay CRLF
             source = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         return FileResult(str(path), error=f"cannot read: {exc}")
-    result = migrate_source(source, str(path), options)
+    result = migrate_source(source, str(path), options, project)
     if write and result.changed and result.after is not None:
         try:
             _write_atomic(p, result.after)
@@ -165,10 +181,18 @@ def iter_python_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) 
                     yield f
 
 
+_PROJECT: Project | None = None  # in a worker process: the project scan, sent once when the worker starts
+
+
+def _init_worker(project: Project | None) -> None:
+    global _PROJECT
+    _PROJECT = project
+
+
 def _work(args: tuple[str, Options, bool]) -> FileResult:
     path, options, write = args
     try:
-        return migrate_file(path, options, write)
+        return migrate_file(path, options, write, _PROJECT)
     except Exception as exc:  # pragma: no cover - migrate_file reports its own errors
         return FileResult(path, error=f"internal error: {type(exc).__name__}: {exc}")
 
@@ -183,16 +207,21 @@ def run(
 ) -> list[FileResult]:
     """Migrate ``files``; results in input order. ``progress`` is called once per finished file."""
     paths = [str(f) for f in files]
+    # the workflows and steps each file defines, so calls across files are rewritten too (native only)
+    project = scan(paths) if options.target is Target.NATIVE and len(paths) > 1 else None
     if jobs <= 1 or len(paths) < 2:
         results = []
         for p in paths:
-            r = _work((p, options, write))
+            try:
+                r = migrate_file(p, options, write, project)
+            except Exception as exc:  # pragma: no cover - migrate_file reports its own errors
+                r = FileResult(p, error=f"internal error: {type(exc).__name__}: {exc}")
             results.append(r)
             if progress:
                 progress(r)
         return results
     by_index: dict[int, FileResult] = {}
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(project,)) as pool:
         futures = {pool.submit(_work, (p, options, write)): i for i, p in enumerate(paths)}
         for fut in as_completed(futures):
             i = futures[fut]

@@ -43,9 +43,10 @@ class Leftovers:
     def enabled(self, code: str) -> bool:
         return self._enabled is None or code in self._enabled
 
-    def mark(self, stmt: cst.CSTNode, todos: list[str], used: set[str]) -> None:
+    def mark(self, stmt: cst.CSTNode, todos: list[str], used: set[str], foreign: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         """Add to ``todos`` (the statement's pending TODOs) one for each DBOS API ``stmt``'s own code still uses;
-        add the DBOS bindings it references to ``used``."""
+        add the DBOS bindings it references to ``used``. TODOs in ``foreign`` (carried from a removed
+        statement) do not count as explaining this statement's own leftovers."""
         found: list[tuple[str, str]] = []  # (code, reason), in source order
         stack: list[cst.CSTNode] = [stmt]
         while stack:
@@ -79,7 +80,7 @@ class Leftovers:
                 stack.append(node.value)  # type: ignore[attr-defined]  (not .keyword)
                 continue
             stack.extend(reversed(child_nodes(node)))
-        pending = {_code(t) for t in todos}
+        pending = {_code(t) for t in todos if t not in foreign}
         for code, reason in found:
             if not code or not self.enabled(code):
                 continue

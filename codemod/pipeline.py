@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
 
-from codemod.analysis import SCRATCH_KEY, SOURCE_KEY, Relevance, analysis_for
+from codemod.analysis import IMPORTED_KEY, SCRATCH_KEY, SOURCE_KEY, Relevance, analysis_for
 from codemod.imports import add_needed_imports, remove_unused_dbos_imports
 from codemod.leftovers import Leftovers
 from codemod.rules import RULES, Target
@@ -66,9 +66,10 @@ class Migrate(Codemod):
         scratch = self.context.scratch
         analysis = analysis_for(self.context, tree)
         scratch.pop(SOURCE_KEY, None)
+        scratch.pop(IMPORTED_KEY, None)
         scratch[ENABLED_KEY] = self.enabled
         scratch.setdefault(APPLIED_KEY, set())
-        if analysis is None or not analysis.facts.imports_dbos:
+        if analysis is None or not (analysis.facts.imports_dbos or analysis.facts.functions):
             return tree
         facts = scratch[SCRATCH_KEY] = analysis.facts
         if self.target is Target.SHIM:

@@ -203,6 +203,10 @@ class RuleTransformer:
         """Leave ``# TODO(dbos2resonate): CODE reason See docs/rules/CODE.md`` above the current statement."""
         self.run.todo(code, reason, self)
 
+    def uses_instance(self) -> None:
+        """The code being written calls the ``resonate`` instance: say so once if the module does not have it."""
+        self.run.uses_instance(self)
+
 
 Hook = Callable[..., Any]
 
@@ -341,6 +345,9 @@ class Run:
         self.made: dict[int, str] = {}
         self.used_dbos_names: set[str] = set()  # DBOS bindings still referenced after the rewrite
         self._carries: list[list[str]] = []  # per block being walked: TODOs of statements removed from it
+        self._incoming: list[str] = []  # TODOs for the next statement to be visited
+        self._carried: set[str] = set()  # TODOs that moved from a removed statement to the next one
+        self.instance_told = False  # a TODO already says the module lacks the ``resonate`` instance
         self._dbos_names = facts.dbos_names
         # per statement being visited: how many DBOS names its own code (not its nested blocks) still holds
         self._mentions: list[int] = []
@@ -369,6 +376,14 @@ class Run:
             and self.enabled("D2R102")
             and self.converts_durable_functions
         )
+
+    def uses_instance(self, rule: RuleTransformer | None = None) -> None:
+        facts = self.facts
+        if self.instance_told or facts.constructs_dbos or INSTANCE in facts.module_names or INSTANCE in facts.imported_names:
+            return
+        self.instance_told = True
+        self.todo("D2R102", f"this module uses the Resonate instance `{INSTANCE}` but neither creates nor imports it: "
+                  "import it from the module that replaced DBOS(config=...)", rule)
 
     def todo(self, code: str, reason: str, rule: RuleTransformer | None = None) -> None:
         text = todo_comment(code, reason)
@@ -415,7 +430,9 @@ class Run:
                 children = False  # nothing in an import statement is a rule's business but the statement itself
             else:
                 if kind in _STATEMENT_KINDS:
-                    self.pending.append([])
+                    # TODOs carried from removed statements just before it start its list
+                    self.pending.append(self._incoming)
+                    self._incoming = []
                     self._mentions.append(0)
                     if self.relevance is not None and not self.relevance.relevant(node):
                         descend = False
@@ -474,7 +491,7 @@ class Run:
         if kind in _STATEMENT_KINDS or kind == "main":
             todos = self.pending.pop()
             if self._mentions.pop() > 0 and self.leftovers is not None and type(result) in _STATEMENT_TYPES:
-                self.leftovers.mark(result, todos, self.used_dbos_names)
+                self.leftovers.mark(result, todos, self.used_dbos_names, self._carried)
             if todos:
                 result = self._attach(result, todos)
         return result
@@ -511,17 +528,20 @@ class Run:
                         if items is not None:
                             items.append(item)
                         continue
+                    if block:
+                        self._incoming = carried  # the next statement takes the TODOs of removed ones
                     new = self._walk(item)
                     if block:
+                        # the statement took the carried TODOs (a removed one hands them on through _carries)
                         if type(new) in _STATEMENT_TYPES:
                             if lines and (any(e.comment for e in lines) or not new.leading_lines):
                                 new = new.with_changes(leading_lines=(*lines, *new.leading_lines))
-                            if carried:
-                                new = with_comments(new, carried)
-                            carried, lines = [], ()
+                            lines = ()
                         elif type(new) is cst.RemovalSentinel:
                             lines += tuple(item.leading_lines)  # type: ignore[attr-defined]
-                        carried += self._carries[-1]
+                        self._incoming = []
+                        carried = list(self._carries[-1])
+                        self._carried.update(carried)
                         self._carries[-1].clear()
                     if new is item:
                         if items is not None:

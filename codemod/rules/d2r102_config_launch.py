@@ -75,9 +75,11 @@ class ConfigLaunch(RuleTransformer):
             return cst.RemoveFromParent()
         if api == "DBOS.launch" and c is not None and not c.args:
             self.mark_applied()
+            self.uses_instance()
             if not self._in_async:
                 self.todo(self.CODE, f"{INSTANCE}.start() needs a running asyncio loop: call it from async code "
-                          "(for example the first line of an `async def main()` run by asyncio.run)")
+                          "(for example the first line of an `async def main()` run by asyncio.run, or a web "
+                          "framework's startup or lifespan hook)")
             return updated_node.with_changes(body=[cst.Expr(build.call(f"{INSTANCE}.start"))])
         if api == "DBOS.destroy" and c is not None:
             if self._in_async:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from codemod import build
+from codemod.analysis import Facts
 from codemod.rules.base import Example, Rule
 from codemod.transform import INSTANCE, RuleTransformer
 
@@ -34,6 +35,11 @@ class WorkflowDecorator(RuleTransformer):
     TRIGGERS = ("workflow",)
     DESCRIPTION = "Turn @DBOS.workflow() functions into registered async def f(ctx: Context, ...)."
 
+    @classmethod
+    def should_run(cls, facts: Facts, source: str) -> bool:
+        # a module that only calls workflows it imports may not say "workflow" anywhere
+        return any(f.kind == "workflow" for f in facts.functions.values()) or super().should_run(facts, source)
+
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         if len(self._frames) != 1:
             if any(self._is_workflow_decorator(d) for d in original_node.decorators):
@@ -58,8 +64,13 @@ class WorkflowDecorator(RuleTransformer):
                 self.todo(self.CODE, f"{', '.join(dropped)} of @DBOS.workflow has no Resonate counterpart and was dropped")
             register = build.name(f"{INSTANCE}.register")
             decorators.append(dec.with_changes(decorator=cst.Call(register, build.clean_args(keep)) if keep else register))
-        if not self.facts.constructs_dbos and INSTANCE not in self.facts.module_names and not self._told:
-            self._told = True
+        if (
+            not self.facts.constructs_dbos
+            and INSTANCE not in self.facts.module_names
+            and INSTANCE not in self.facts.imported_names
+            and not self.run.instance_told
+        ):
+            self.run.instance_told = True
             self.todo(self.CODE, f"this module registers workflows on `{INSTANCE}` but does not create it: import the "
                       "Resonate instance from the module that replaced DBOS(config=...)")
         self.add_needed_import("resonate.context", "Context")
@@ -68,9 +79,6 @@ class WorkflowDecorator(RuleTransformer):
         if node.asynchronous is None:
             node = node.with_changes(asynchronous=cst.Asynchronous())
         return node
-
-    def start(self, module: cst.Module) -> None:
-        self._told = False  # the missing-instance TODO is given once, at the first workflow
 
     def _is_workflow_decorator(self, dec: cst.Decorator) -> bool:
         expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
@@ -104,6 +112,7 @@ class WorkflowDecorator(RuleTransformer):
             return future if facts.is_async else self.awaited(original_node, future)
         if self.in_async_plain:
             # the id of the SetWorkflowID block this call is the first workflow of, else a fresh one as in DBOS
+            self.uses_instance()
             wf_id = self.workflow_id_for(original_node)
             if wf_id is None:
                 self.add_needed_import("uuid")

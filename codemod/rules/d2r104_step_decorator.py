@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from codemod import build
-from codemod.analysis import StepRetry
+from codemod.analysis import Facts, StepRetry
 from codemod.rules.base import Example, Rule
 from codemod.rules.d2r103_workflow_decorator import runs_functions, add_ctx_param
 from codemod.transform import RuleTransformer
@@ -56,6 +56,11 @@ class StepDecorator(RuleTransformer):
     CODE = "D2R104"
     TRIGGERS = ("step",)
     DESCRIPTION = "Turn @DBOS.step() functions into plain functions run with await ctx.run(step, ...)."
+
+    @classmethod
+    def should_run(cls, facts: Facts, source: str) -> bool:
+        # a module that only calls steps it imports may not say "step" anywhere
+        return any(f.kind == "step" for f in facts.functions.values()) or super().should_run(facts, source)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         if len(self._frames) != 1:

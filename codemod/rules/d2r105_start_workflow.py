@@ -190,6 +190,7 @@ class StartWorkflow(RuleTransformer):
         if self.in_workflow:
             return build.ctx_run(fn, rest)
         if self.in_async_plain and not self.in_set_workflow_id:
+            self.uses_instance()
             wf_id = self.workflow_id_for(original)  # the id of its SetWorkflowID block (D2R106), else a fresh one
             if wf_id is None:
                 self.add_needed_import("uuid")
@@ -248,6 +249,7 @@ class StartWorkflow(RuleTransformer):
         if wf_id is None or not self.in_async_plain:
             return updated  # the safety net marks it
         self.mark_applied()
+        self.uses_instance()
         awaited_by_user = api.endswith("_async")
         if api in STATUS:
             self._status_used = True

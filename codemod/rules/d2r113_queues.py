@@ -58,6 +58,7 @@ class Queues(RuleTransformer):
             how = "a ctx.run future: the workflow starts at once, as a child of this one in this process, and is " \
                   "joined where its handle is awaited"
         elif self.in_async_plain:
+            self.uses_instance()
             self.add_needed_import("uuid")
             new = build.root_run(build.new_id(), fn, rest)
             self.run.made[id(original_node)] = "root"

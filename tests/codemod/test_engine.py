@@ -198,3 +198,52 @@ def test_main_block_whose_names_functions_read_is_left_with_a_todo() -> None:
     assert "D2R102 this block launches DBOS: move it into an `async def main()`" in r.after
     assert "module code reads `app_name`, which it sets" in r.after
     assert not migrate_source(r.after, "app.py").changed
+
+
+def test_workflows_and_steps_of_other_files_are_known(tmp_path: Path) -> None:
+    """Steps in one module, a workflow calling them in another, a route module (no dbos import) calling it."""
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "steps.py").write_text(textwrap.dedent(
+        """\
+        from dbos import DBOS
+
+        @DBOS.step()
+        def fetch(url: str) -> str:
+            return url
+        """
+    ))
+    (pkg / "flows.py").write_text(textwrap.dedent(
+        """\
+        from dbos import DBOS
+
+        from .steps import fetch as get
+
+        @DBOS.workflow()
+        def crawl(url: str) -> str:
+            return get(url)
+        """
+    ))
+    (pkg / "routes.py").write_text(textwrap.dedent(
+        """\
+        from app.flows import crawl
+
+        async def handler(url: str) -> str:
+            return crawl(url)
+
+        def unrelated() -> int:
+            return 1
+        """
+    ))
+    (pkg / "other.py").write_text("def crawling() -> None:\n    pass\n")
+    results = {Path(r.path).name: r for r in run(iter_python_files([tmp_path]))}
+    assert all(r.error is None for r in results.values())
+    assert results["other.py"].skipped and results["__init__.py"].skipped
+    assert "    return await ctx.run(get, url)\n" in (pkg / "flows.py").read_text()
+    assert "def fetch(ctx: Context, url: str) -> str:" in (pkg / "steps.py").read_text()
+    routes = (pkg / "routes.py").read_text()
+    assert "    return await resonate.run(str(uuid.uuid4()), crawl, url).result()\n" in routes
+    assert "D2R102 this module uses the Resonate instance `resonate` but neither creates nor imports it" in routes
+    # a second run (the files now migrated) changes nothing
+    assert not any(r.changed for r in run(iter_python_files([tmp_path]), write=False))
