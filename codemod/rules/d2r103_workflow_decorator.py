@@ -143,7 +143,10 @@ RULE = Rule(
         "- anywhere else (synchronous code, lambdas, steps): left as is, with a TODO, because the call must "
         "become `await`ed.\n\n"
         "Only module-level functions are converted; `max_recovery_attempts=` has no counterpart (TODO). "
-        "A module that defines workflows but does not create the `resonate` instance gets a TODO to import it."
+        "A module that defines workflows but does not create the `resonate` instance gets a TODO to import it. "
+        "Workflows that other files of the migrated project define are known too, so their calls are rewritten "
+        "the same way, even in a file that never imports dbos. A workflow handed to other code as a value "
+        "(`helper(my_workflow, ...)`) gets a TODO: that code calls it the DBOS way."
     ),
     examples=(
         Example(

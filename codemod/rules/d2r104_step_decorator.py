@@ -149,7 +149,12 @@ RULE = Rule(
         "policies count whole seconds). When retries are exhausted Resonate raises the step's last error, "
         "not `DBOSMaxStepRetriesExceeded`.\n\n"
         "Calls outside workflows (a DBOS step there is a plain call) are left with a TODO: the function now "
-        "takes a `Context` first."
+        "takes a `Context` first. Steps that other files of the migrated project define are known too: their "
+        "calls are rewritten the same way.\n\n"
+        "Resonate runs a plain (`def`) function passed to `ctx.run` on its event loop thread, where DBOS ran a "
+        "step in the workflow's thread: a step that blocks for long (a sleep, a wait on another thread, slow "
+        "blocking I/O) holds up every workflow of the process meanwhile. Make such a step `async def`, or run "
+        "its blocking part with `await asyncio.to_thread(...)`."
     ),
     examples=(
         Example(

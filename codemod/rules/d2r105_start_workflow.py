@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from codemod import build
@@ -62,6 +64,24 @@ def _single_arg(call: cst.Call) -> cst.BaseExpression | None:
     if len(call.args) == 1 and call.args[0].keyword is None and not call.args[0].star:
         return call.args[0].value
     return None
+
+
+# "order-1001-2": an id with a numbered suffix on an already numbered id (a plain "order-1001" is a root id)
+_CHILD_LITERAL = re.compile(r"-\d+-\d+$")
+
+
+def _looks_like_child_id(expr: cst.BaseExpression) -> bool:
+    """An id written the way DBOS numbers child workflows: ``"order-7-2"``, ``f"{parent}-1"``, ``f"{p}-{n}"``."""
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return isinstance(value, str) and _CHILD_LITERAL.search(value) is not None
+    if isinstance(expr, cst.FormattedString) and len(expr.parts) >= 2:
+        *_, before, last = expr.parts
+        if isinstance(last, cst.FormattedStringText) and isinstance(before, cst.FormattedStringExpression):
+            return re.fullmatch(r"-\d+", last.value) is not None  # f"{parent}-1"
+        if isinstance(last, cst.FormattedStringExpression) and isinstance(before, cst.FormattedStringText):
+            return before.value == "-" and len(expr.parts) >= 3  # f"{parent}-{n}"
+    return False
 
 
 class StartWorkflow(RuleTransformer):
@@ -250,6 +270,9 @@ class StartWorkflow(RuleTransformer):
             return updated  # the safety net marks it
         self.mark_applied()
         self.uses_instance()
+        if _looks_like_child_id(wf_id):
+            self.todo(self.CODE, "this id looks like a child's in DBOS's `{parent}-{n}` scheme: Resonate names a "
+                      "workflow's children `{parent}:{n}` (n counts its ctx.run, sleep and promise calls)")
         awaited_by_user = api.endswith("_async")
         if api in STATUS:
             self._status_used = True
@@ -359,10 +382,20 @@ RULE = Rule(
         "Inside a workflow, starting a child workflow is `ctx.run(fn, ...)` without `await`: a future that starts "
         "now and is awaited where DBOS called `handle.get_result()`. Outside a workflow, in async code, "
         "`resonate.run(id, fn, ...)` returns a handle; DBOS gives a workflow started without `SetWorkflowID` a "
-        "fresh UUID, so the id is `str(uuid.uuid4())` (D2R106 supplies the block's id instead). For handles "
-        "assigned to a variable in the same function: `h.get_result()` becomes `await h` (future) or "
-        "`await h.result()` (handle), `h.workflow_id` / `h.get_workflow_id()` become `await h.id()`. "
-        "`DBOS.retrieve_workflow(id)` becomes `await resonate.get(id)`. Synchronous call sites get a TODO."
+        "fresh UUID, so the id is `str(uuid.uuid4())` (D2R106 supplies the block's id instead).\n\n"
+        "Handles are followed through variables of the same function, lists of them (`hs.append(h)`, "
+        "`[DBOS.start_workflow(...) for ...]`) and loops or comprehensions over those: `h.get_result()` becomes "
+        "`await h` (future) or `await h.result()` (handle), `h.workflow_id` / `h.get_workflow_id()` become "
+        "`await h.id()`. `DBOS.retrieve_workflow(id)` becomes `await resonate.get(id)`, "
+        "`DBOS.get_result(id)` `await (await resonate.get(id)).result()`.\n\n"
+        "Statuses: `h.get_status()`, `DBOS.retrieve_workflow(id).get_status()` and `DBOS.get_workflow_status(id)` "
+        "become `await workflow_status(id)`, a small function the rule adds to the module, which reads the "
+        "workflow's promise and names its state as DBOS does (PENDING, SUCCESS, ERROR, CANCELLED) in a "
+        "`WorkflowStatus` with `workflow_id` and `status`; a use of any other field gets a TODO, as does a read "
+        "inside a workflow (it is not in the durable log).\n\n"
+        "Ids: a child's Resonate id is `{parent}:{n}`, not DBOS's `{parent}-{n}`; reading a child handle's id, or "
+        "retrieving a workflow by an id written in DBOS's child scheme (`\"order-7-2\"`, `f\"{parent}-1\"`), gets "
+        "a TODO. Synchronous call sites, and `.get_result()` on a handle the rule could not follow, get a TODO."
     ),
     examples=(
         Example(

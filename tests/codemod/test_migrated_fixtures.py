@@ -52,8 +52,8 @@ RUNS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
 
 NOT_RUN: dict[str, str] = {
     "class_methods": "workflows and steps are methods of DBOSConfiguredInstance classes (D2R206)",
-    "composing": "it reads child workflows by DBOS's ids (`order-1001-2`), and a blocking sync step would hold "
-                 "the event loop Resonate runs on",
+    "composing": "it reads child workflows by DBOS's ids (`order-1001-2`: a D2R105 TODO), and its blocking sync "
+                 "step would hold the event loop Resonate runs its steps on (D2R104 says so)",
     "context_ids": "it reports DBOS.workflow_id and DBOS.step_id outside workflows, which have no Resonate value",
     "durable_sleep": "it calls DBOS.sleep outside a workflow and catches DBOSException",
     "exception_types": "it calls workflows through a helper that receives them as values, and uses dbos.error",
