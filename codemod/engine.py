@@ -27,7 +27,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 
 from codemod.analysis import IMPORTED_KEY, SOURCE_KEY
-from codemod.pipeline import Migrate, enabled_codes
+from codemod.pipeline import Migrate, UnparseableModule, enabled_codes
 from codemod.project import Project, module_name, scan
 from codemod.rules import Target
 from codemod.todo import TODO_PATTERN
@@ -113,6 +113,8 @@ def migrate_source(
         out = codemod.transform_module_impl(module).code
     except RecursionError:
         return FileResult(path, error="too deeply nested for the codemod")
+    except UnparseableModule as exc:
+        return FileResult(path, error=f"cannot parse: {exc}")
     except Exception as exc:  # a rule bug must not stop the other files
         return FileResult(path, error=f"internal error in a rule: {type(exc).__name__}: {exc}")
     if out == source:

@@ -29,6 +29,10 @@ NATIVE_ORDER: tuple[str, ...] = (
 )
 
 
+class UnparseableModule(Exception):
+    """The module parses with libcst but not with ``ast``: the codemod cannot analyse it."""
+
+
 def enabled_codes(select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> frozenset[str]:
     """Codes to apply: ``select`` (prefixes allowed: ``D2R1`` selects every D2R1xx) minus ``ignore``."""
 
@@ -69,7 +73,10 @@ class Migrate(Codemod):
         scratch.pop(IMPORTED_KEY, None)
         scratch[ENABLED_KEY] = self.enabled
         scratch.setdefault(APPLIED_KEY, set())
-        if analysis is None or not (analysis.facts.imports_dbos or analysis.facts.functions):
+        if analysis is None:
+            # libcst parsed what CPython's parser does not (syntax of another Python version): say so, do not skip
+            raise UnparseableModule("Python's own parser rejects it (the analysis needs it)")
+        if not (analysis.facts.imports_dbos or analysis.facts.functions):
             return tree
         facts = scratch[SCRATCH_KEY] = analysis.facts
         if self.target is Target.SHIM:
