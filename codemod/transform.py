@@ -21,6 +21,7 @@ abstract classes), and never descends into import statements.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+import functools
 import inspect
 import typing
 from dataclasses import dataclass, field
@@ -117,12 +118,9 @@ class RuleTransformer:
         return None
 
     @classmethod
-    def hooks(cls) -> Iterable[tuple[str, str]]:
+    def hooks(cls) -> tuple[tuple[str, str], ...]:
         """("visit" | "leave", node type name) of every hook this rule defines."""
-        for name in dir(cls):
-            prefix, _, node = name.partition("_")
-            if prefix in ("visit", "leave") and node in _NODE_TYPES:
-                yield prefix, node
+        return _hooks_of(cls)
 
     # ── where am I ────────────────────────────────────────────────────────
 
@@ -209,6 +207,16 @@ class RuleTransformer:
 
 
 Hook = Callable[..., Any]
+
+
+@functools.cache
+def _hooks_of(cls: type) -> tuple[tuple[str, str], ...]:
+    found = []
+    for name in dir(cls):
+        prefix, _, node = name.partition("_")
+        if prefix in ("visit", "leave") and node in _NODE_TYPES:
+            found.append((prefix, node))
+    return tuple(found)
 
 
 def _attr_fields(cls: type) -> tuple[str, ...]:
