@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from shim import _events, _messaging, _streams
+from shim._client_management import ClientManagement
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._messaging import SendMessage
 from shim.errors import DBOSException, DBOSNonExistentWorkflowError, ShimUnsupportedError
@@ -27,9 +28,10 @@ _NO_ENGINE = (
 )
 
 
-class DBOSClient:
+class DBOSClient(ClientManagement):
     """Drop-in for ``dbos.DBOSClient``: the same constructor; ``send``, ``get_event``,
-    ``retrieve_workflow``, ``read_stream``; ``enqueue`` waits for queues."""
+    ``retrieve_workflow``, ``read_stream``; ``enqueue`` and the management calls
+    (shim/_client_management.py)."""
 
     def __init__(self, database_url: str | None = None, *, system_database_url: str | None = None,
                  system_database_engine: Any = None, application_database_url: str | None = None,
@@ -109,12 +111,6 @@ class DBOSClient:
         if await ops._await(ops.engine.status(workflow_id)) is None:
             raise DBOSNonExistentWorkflowError("target", workflow_id)
         return WorkflowHandleAsync(workflow_id, ops)
-
-    def enqueue(self, options: Any, *args: Any, **kwargs: Any) -> Any:
-        raise ShimUnsupportedError("DBOSClient.enqueue", "queues are pending (issue 6).")
-
-    async def enqueue_async(self, options: Any, *args: Any, **kwargs: Any) -> Any:
-        raise ShimUnsupportedError("DBOSClient.enqueue_async", "queues are pending (issue 6).")
 
     # -- streams --------------------------------------------------------------------------------
 

@@ -564,14 +564,16 @@ class Lifecycle:
         status.application_name = _app_name()
         if status.status == "ERROR" and is_cancel_error(status.error):
             status.status, status.error = "CANCELLED", None
-        if status.status == "PENDING":
+        if status.status in ("PENDING", "ERROR"):
+            # cancelled: its body may still be running, or have failed since (say, on a child
+            # cancelled with it); either way DBOS keeps the status CANCELLED
             if cancelled is not None:
                 is_cancelled = record.id in cancelled
             else:
                 is_cancelled = record.id in self.cancelled or await self.get(cancel_marker_id(record.id)) is not None
             if is_cancelled:
-                status.status = "CANCELLED"
-            elif status.queue_name is not None:
+                status.status, status.error = "CANCELLED", None
+            elif status.status == "PENDING" and status.queue_name is not None:
                 if permits is not None:
                     permit = permits.get(record.id)
                 else:

@@ -112,3 +112,125 @@ def test_filters_the_shim_cannot_honour_are_refused(dbos: type[DBOS]) -> None:
         DBOS.list_workflows(attributes={"k": "v"})
     with pytest.raises(ShimUnsupportedError, match="schedule_name"):
         DBOS.list_workflows(schedule_name="nightly")
+
+
+# -- cancel, resume, fork, timeouts -----------------------------------------------------------------
+
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from shim import DBOSClient, Queue, SetWorkflowTimeout  # noqa: E402
+from shim import _queues  # noqa: E402
+from shim.errors import DBOSAwaitedWorkflowCancelledError  # noqa: E402
+
+WAIT = 10
+gate = threading.Event()
+marks: list[str] = []
+
+
+@DBOS.step()
+def mark(name: str) -> str:
+    marks.append(name)
+    return name
+
+
+@DBOS.workflow()
+def gated(name: str) -> str:
+    mark(f"{name}:before")
+    assert gate.wait(WAIT)
+    mark(f"{name}:after")
+    return name
+
+
+@DBOS.workflow()
+def parent_of_gated() -> str:
+    child = DBOS.start_workflow(gated, "child")
+    mark("parent:started")
+    return child.get_result()
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> Iterator[None]:
+    gate.clear()
+    marks.clear()
+    yield
+    gate.set()
+    _queues.clear_registry()
+
+
+def _wait_until(check: object) -> None:
+    deadline = time.monotonic() + WAIT
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.005)
+
+
+def test_cancel_children_cancels_the_whole_tree(dbos: type[DBOS]) -> None:
+    with SetWorkflowID("tree"):
+        DBOS.start_workflow(parent_of_gated)
+    _wait_until(lambda: "child:before" in marks and "parent:started" in marks)
+    DBOS.cancel_workflow("tree", cancel_children=True)
+    assert [DBOS.get_workflow_status(w).status for w in ("tree", "tree-1")] == ["CANCELLED", "CANCELLED"]
+    gate.set()
+    with pytest.raises(DBOSAwaitedWorkflowCancelledError):
+        DBOS.retrieve_workflow("tree-1").get_result()
+    assert "child:after" not in marks
+
+
+def test_a_queued_workflow_s_timeout_starts_when_it_is_dispatched(dbos: type[DBOS]) -> None:
+    queue = Queue("timed", concurrency=1)
+    first = queue.enqueue(gated, "first")
+    with SetWorkflowTimeout(0.3):
+        second = queue.enqueue(gated, "second")
+    status = second.get_status()
+    assert (status.status, status.workflow_timeout_ms, status.workflow_deadline_epoch_ms) == ("ENQUEUED", 300, None)
+    time.sleep(0.4)  # longer than the timeout, all of it spent waiting in the queue
+    assert second.get_status().status == "ENQUEUED"
+    gate.set()
+    assert first.get_result() == "first" and second.get_result() == "second"
+
+
+def test_resume_after_a_restart_does_not_rerun_completed_steps(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'resume.sqlite'}"
+    _launch(url)
+    try:
+        with SetWorkflowID("r-1"):
+            DBOS.start_workflow(gated, "r")
+        _wait_until(lambda: "r:before" in marks)
+        DBOS.cancel_workflow("r-1")
+        gate.set()  # the body goes on, and stops at its next step: it was cancelled
+        with pytest.raises(DBOSAwaitedWorkflowCancelledError):
+            DBOS.retrieve_workflow("r-1").get_result()
+    finally:
+        DBOS.destroy()
+    _launch(url)
+    try:
+        assert DBOS.get_workflow_status("r-1").status == "CANCELLED"
+        assert DBOS.resume_workflow("r-1").get_result() == "r"
+        assert marks == ["r:before", "r:after"]
+        assert [s["function_name"] for s in DBOS.list_workflow_steps("r-1")] == ["mark", "mark"]
+        assert [(w.workflow_id, w.status) for w in DBOS.list_workflows()] == [("r-1", "SUCCESS")]
+    finally:
+        DBOS.destroy()
+
+
+def test_the_client_enqueues_lists_cancels_resumes_and_forks(dbos: type[DBOS]) -> None:
+    Queue("client-q", concurrency=1)
+    client = DBOSClient(system_database_url="sqlite:///:memory:")
+    first = client.enqueue({"workflow_name": "gated", "queue_name": "client-q", "workflow_id": "cl-1"}, "one")
+    second = client.enqueue({"workflow_name": "mgmt_child", "queue_name": "client-q", "workflow_id": "cl-2",
+                             "priority": 3}, 4)
+    assert [(w.workflow_id, w.status) for w in client.list_queued_workflows()] == [
+        ("cl-1", "PENDING"), ("cl-2", "ENQUEUED")]
+    client.cancel_workflow("cl-2")
+    assert second.get_status().status == "CANCELLED"
+    gate.set()
+    assert first.get_result() == "one"
+    assert client.resume_workflow("cl-2").get_result() == 5
+    with SetWorkflowID("cl-fork"):
+        forked = client.fork_workflow("cl-1", 2)
+    assert forked.get_result() == "one" and marks.count("one:before") == 1 and marks.count("one:after") == 2
+    assert [s["function_name"] for s in client.list_workflow_steps("cl-fork")] == ["mark", "mark"]
+    assert [w.workflow_id for w in client.list_workflows(forked_from="cl-1")] == ["cl-fork"]
+    with pytest.raises(Exception, match="not built"):
+        client.enqueue({"workflow_name": "gated", "queue_name": "client-q", "delay_seconds": 1.0})
