@@ -16,9 +16,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this file's directory comes first on sys.path, where this file would shadow
-# the standard library's ``queue`` (which DBOS and concurrent.futures import).
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+# Any script run from bench/ has this directory first on sys.path, where this file shadows the
+# standard library's ``queue`` (which concurrent.futures, DBOS and others import). Imported under
+# that name, it puts the real module in its place; run as a script, it takes its directory off.
+if __name__ == "queue":
+    import importlib.util
+    import sysconfig
+
+    _spec = importlib.util.spec_from_file_location("queue", Path(sysconfig.get_paths()["stdlib"]) / "queue.py")
+    assert _spec is not None and _spec.loader is not None
+    _real = importlib.util.module_from_spec(_spec)
+    sys.modules["queue"] = _real  # what ``import queue`` returns
+    _spec.loader.exec_module(_real)
+elif sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
 
 import argparse  # noqa: E402
