@@ -397,7 +397,7 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
                note="only @DBOS.transaction uses it, which the shim rejects; warns once", only="2.x"),
         "system_database_engine": DbosParam(P, "raises ShimUnsupportedError: state lives in Resonate's store"),
         "serializer": DbosParam(P, "raises ShimUnsupportedError: values are pickled; custom serializers are pending"),
-        "enable_patching": DbosParam(P, "unknown to the shim: DBOS(config=...) raises DBOSInitializationError"),
+        "enable_patching": DbosParam(I, "accepted with a warning; DBOS.patch itself is pending"),
         **_all(P, "auto_upgrade", "auto_upgrade_grace_sec", "auto_upgrade_interval_sec",
                "conductor_metadata_only_mode", "observability_query_timeout_sec", "sharding",
                "sys_db_idle_transaction_timeout_sec", "transact_enterprise_key",
@@ -410,7 +410,8 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     },
     "DBOS.workflow": {
         "name": DbosParam(H),
-        "max_recovery_attempts": DbosParam(H, "None (DBOS: no limit) and 0 are read as the default, 100"),
+        "max_recovery_attempts": DbosParam(H, "executions counted durably; past the limit the workflow is "
+                                              "MAX_RECOVERY_ATTEMPTS_EXCEEDED; None is no limit"),
         "serialization_type": DbosParam(P, "raises ShimUnsupportedError: values are always pickled"),
         "validate_args": DbosParam(P, "raises ShimUnsupportedError"),
         "auto_upgrade": DbosParam(P, "not in the shim's signature (TypeError)", "3.x"),
@@ -464,10 +465,8 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
         **_all(P, "shard_key", "parent_shard_key", note="sharded system databases", only="3.x"),
     },
     "WorkflowStatusString": {
-        **_all(P, "PENDING", "SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "ENQUEUED",
-               note="status strings are DBOS's, but the shim's WorkflowStatusString is a typing.Literal: "
-                    "WorkflowStatusString.SUCCESS raises AttributeError"),
-        "DELAYED": DbosParam(P, "delayed workflows are pending (and not in the shim's Literal)"),
+        **_all(H, "PENDING", "SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "ENQUEUED"),
+        "DELAYED": DbosParam(H, "the member exists; no workflow is ever DELAYED (set_workflow_delay is pending)"),
     },
     "SetWorkflowID": {
         "wfid": DbosParam(H),

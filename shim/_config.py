@@ -52,6 +52,7 @@ class DBOSConfig(TypedDict, total=False):
     kafka_queue_polling_interval_sec: float | None
     otel_attribute_format: str | None
     max_executor_threads: int | None
+    enable_patching: bool | None
 
 
 HONOURED = frozenset({
@@ -63,7 +64,7 @@ INERT = frozenset({
     "dbos_system_schema", "enable_otlp", "conductor_key", "conductor_url", "conductor_executor_metadata",
     "use_listen_notify", "run_migrations", "notification_listener_polling_interval_sec",
     "notification_coalesce_sec", "scheduler_polling_interval_sec", "kafka_queue_polling_interval_sec",
-    "otel_attribute_format", "max_executor_threads",
+    "otel_attribute_format", "max_executor_threads", "enable_patching",
     # The application database only serves @DBOS.transaction, which the shim rejects on use.
     "application_database_url", "database_url",
 })

@@ -6,6 +6,7 @@ Decorators record specs in a registry that outlives ``DBOS`` instances (as DBOS'
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -47,6 +48,8 @@ if not logger.handlers:
 
 # Leases are for detecting dead workers; in-process, a workflow waiting on a long step is not dead.
 LOCAL_LEASE = timedelta(days=365)
+# How long destroy() lets Resonate drain work that is finishing anyway.
+STOP_GRACE_SECONDS = 1.0
 # A blocked parent holds a task slot while its children run, so the slot count bounds nesting depth.
 MAX_CONCURRENT_TASKS = 1 << 20
 
@@ -91,24 +94,38 @@ class _Launched:
     def _register_later(self, spec: WorkflowSpec) -> None:
         self.bridge.loop.call_soon_threadsafe(self.engine.register, spec)
 
-    def close(self) -> None:
+    def close(self, completion_timeout: float = 0) -> None:
+        """Stop. Workflows still running after ``completion_timeout`` seconds are left pending in the
+        store (as a crash would leave them) and resume at the next launch."""
         if self.scheduler is not None:
             self.scheduler.stop()
         self.engine.lifecycle.close()
         if self._register_later in _registry.listeners:
             _registry.listeners.remove(self._register_later)
         try:
-            self.bridge.submit(self._stop()).result(timeout=10)
+            self.bridge.submit(self._stop(completion_timeout)).result(timeout=completion_timeout + 10)
         except Exception:  # noqa: BLE001 - stopping is best effort; the loop is closed next anyway
             logger.debug("Resonate did not stop cleanly", exc_info=True)
             self.store.close()
         self.bridge.close()
 
-    async def _stop(self) -> None:
+    async def _stop(self, completion_timeout: float) -> None:
         try:
-            await self.engine.resonate.stop()
+            # stopping drains in-flight work into the store; a workflow still waiting is not waited for
+            await asyncio.wait_for(self.engine.resonate.stop(), max(completion_timeout, STOP_GRACE_SECONDS))
+        except TimeoutError:
+            logger.debug("workflows still running at destroy() stay pending in the store")
         finally:
-            await self.store.aclose()  # after stop: stopping still drains in-flight work into the store
+            await self.store.aclose()
+            await _cancel_other_tasks()
+
+
+async def _cancel_other_tasks() -> None:
+    """Unwind what still runs on Resonate's loop; with the store closed, nothing more is recorded."""
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
 
 
 async def _make_resonate(store_path: str | None) -> tuple[Resonate, DurableLocalConnection]:
@@ -203,7 +220,7 @@ class DBOS(metaclass=_DBOSMeta):
     def destroy(cls, *, destroy_registry: bool = False, workflow_completion_timeout_sec: int = 0) -> None:
         global _instance, _registry
         if _instance is not None and _instance.launched is not None:
-            _instance.launched.close()
+            _instance.launched.close(workflow_completion_timeout_sec)
         _instance = None
         if destroy_registry:
             _registry = Registry()
@@ -244,7 +261,7 @@ class DBOS(metaclass=_DBOSMeta):
                 name=name or qualified_name(fn),
                 fn=fn,
                 is_async=is_async_function(fn),
-                max_recovery_attempts=max_recovery_attempts or DEFAULT_MAX_RECOVERY_ATTEMPTS,
+                max_recovery_attempts=max_recovery_attempts,
             )
             wrapper = _workflow_wrapper(spec)
             _registry.add_workflow(spec, wrapper)
@@ -272,6 +289,7 @@ class DBOS(metaclass=_DBOSMeta):
     @staticmethod
     def run_step(dbos_step_options: StepOptions | None, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``func`` as a step of the current workflow (a plain call elsewhere)."""
+        _messaging.check_async("run_step")
         options = dbos_step_options or StepOptions()
         _check_step_options(options, "DBOS.run_step")
         return _step_wrapper(_step_spec(func, options))(*args, **kwargs)
@@ -400,6 +418,7 @@ class DBOS(metaclass=_DBOSMeta):
 
     @staticmethod
     def retrieve_workflow(workflow_id: str, existing_workflow: bool = True) -> WorkflowHandle[Any]:
+        _messaging.check_async("retrieve_workflow")
         return _operations().retrieve_workflow(workflow_id, existing_workflow)
 
     @staticmethod
@@ -408,6 +427,7 @@ class DBOS(metaclass=_DBOSMeta):
 
     @staticmethod
     def get_result(workflow_id: str) -> Any:
+        _messaging.check_async("get_result")
         return _operations().get_result(workflow_id)
 
     @staticmethod
@@ -416,6 +436,7 @@ class DBOS(metaclass=_DBOSMeta):
 
     @staticmethod
     def get_workflow_status(workflow_id: str) -> WorkflowStatus | None:
+        _messaging.check_async("get_workflow_status")
         return _operations().get_status(workflow_id)
 
     @staticmethod
@@ -424,6 +445,7 @@ class DBOS(metaclass=_DBOSMeta):
 
     @staticmethod
     def sleep(seconds: float) -> None:
+        _messaging.check_async("sleep")
         _operations().sleep(seconds)
 
     @staticmethod

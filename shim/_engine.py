@@ -145,7 +145,7 @@ class Engine:
 
     async def _execute_body(self, spec: WorkflowSpec, ctx: Context, payload: str, workflow_id: str) -> str:
         attempt = await self._count_execution(ctx.info.id)
-        if attempt > spec.max_recovery_attempts + 1:
+        if spec.max_recovery_attempts is not None and attempt > spec.max_recovery_attempts + 1:
             logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, spec.max_recovery_attempts))
             raise ser.to_storable(DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded(workflow_id))
         args, kwargs, instance = ser.loads(payload)

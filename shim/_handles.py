@@ -21,7 +21,8 @@ class WorkflowHandle(Generic[R]):
     def get_workflow_id(self) -> str:
         return self.workflow_id
 
-    def get_result(self) -> R:
+    def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
+        """The workflow's result; the shim is told of completion, so the polling interval is unused."""
         return self._operations.get_result(self.workflow_id)
 
     def get_status(self) -> WorkflowStatus:
@@ -41,7 +42,8 @@ class WorkflowHandleAsync(Generic[R]):
     def get_workflow_id(self) -> str:
         return self.workflow_id
 
-    async def get_result(self) -> R:
+    async def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
+        """The workflow's result; the shim is told of completion, so the polling interval is unused."""
         return await self._operations.get_result_async(self.workflow_id)
 
     async def get_status(self) -> WorkflowStatus:

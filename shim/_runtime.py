@@ -16,6 +16,8 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from shim.errors import DBOSWorkflowCancelledError
+
 T = TypeVar("T")
 
 # Workflow bodies block while they wait for children, so the pools must not cap nesting depth
@@ -64,6 +66,10 @@ class Bridge:
         self.step_pool = concurrent.futures.ThreadPoolExecutor(
             MAX_THREADS, thread_name_prefix="dbos2resonate-step"
         )
+        # Calls from user threads still waiting on Resonate's loop; failed on close, so that no
+        # thread waits for a loop that has stopped (and the interpreter can exit).
+        self._waiting: set[concurrent.futures.Future[Any]] = set()
+        self._waiting_lock = threading.Lock()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -73,7 +79,15 @@ class Bridge:
         return threading.get_ident() == self._resonate_loop.thread_id
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        with self._waiting_lock:
+            self._waiting.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._waiting_lock:
+            self._waiting.discard(future)
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on Resonate's loop and block this (non-loop) thread for its outcome."""
@@ -116,6 +130,13 @@ class Bridge:
         self._resonate_loop.stop()
         if self._user_loop is not None:
             self._user_loop.stop()
+        with self._waiting_lock:
+            stranded, self._waiting = list(self._waiting), set()
+        for future in stranded:
+            if not future.done():
+                future.set_exception(DBOSWorkflowCancelledError(
+                    "DBOS was destroyed while this workflow was running; it resumes at the next launch"
+                ))
 
 
 async def _as_coroutine(make_coro: Callable[[], Awaitable[T]]) -> T:

@@ -20,7 +20,7 @@ class WorkflowSpec:
     name: str
     fn: Callable[..., Any]
     is_async: bool
-    max_recovery_attempts: int = DEFAULT_MAX_RECOVERY_ATTEMPTS
+    max_recovery_attempts: int | None = DEFAULT_MAX_RECOVERY_ATTEMPTS  # None: unlimited, as in DBOS
 
 
 @dataclass(frozen=True, slots=True)

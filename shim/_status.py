@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Literal
 
 from resonate.codec import _deserialize_error
@@ -11,11 +12,23 @@ from resonate.types import PromiseRecord
 from shim import _serialization as ser
 from shim.errors import DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded
 
-WorkflowStatusString = Literal[
-    "PENDING", "SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "ENQUEUED"
+class WorkflowStatusString(Enum):
+    """The values of ``WorkflowStatus.status`` (a plain string there, as in DBOS)."""
+
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+    MAX_RECOVERY_ATTEMPTS_EXCEEDED = "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
+    CANCELLED = "CANCELLED"
+    ENQUEUED = "ENQUEUED"
+    DELAYED = "DELAYED"
+
+
+StatusName = Literal[
+    "PENDING", "SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "ENQUEUED", "DELAYED"
 ]
 
-_STATUS_OF_STATE: dict[str, WorkflowStatusString] = {
+_STATUS_OF_STATE: dict[str, StatusName] = {
     "pending": "PENDING",
     "resolved": "SUCCESS",
     "rejected": "ERROR",
@@ -27,7 +40,7 @@ _STATUS_OF_STATE: dict[str, WorkflowStatusString] = {
 @dataclass
 class WorkflowStatus:
     workflow_id: str
-    status: WorkflowStatusString
+    status: StatusName
     name: str
     class_name: str | None = None
     config_name: str | None = None

@@ -42,10 +42,7 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
         "status-fields-the-shim-does-not-fill",
         "WorkflowStatus.recovery_attempts is None on the shim; DBOS 2.x reports 1",
     ),
-    "status_strings_as_an_enum": KnownFailure(
-        "workflowstatusstring-is-not-an-enum",
-        "WorkflowStatusString.PENDING raises AttributeError on the shim",
-    ),
+    "status_strings_as_an_enum": PASS,
     # tests/test_failures.py
     "step_retries_exhausted": PASS,
     "step_status_counts_attempts": PASS,
@@ -57,10 +54,7 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     "async_workflows_run_on_the_callers_loop": PASS,
     "retrieve_workflow_async": PASS,
     "unawaited_child_workflows_finish": PASS,
-    "blocking_calls_refused_on_an_event_loop": KnownFailure(
-        "blocking-calls-made-on-an-event-loop",
-        "retrieve_workflow, get_result, get_workflow_status and sleep do not raise DBOS's RuntimeError",
-    ),
+    "blocking_calls_refused_on_an_event_loop": PASS,
     "child_workflow_ids_and_parents": PASS,
     "workflow_outlives_a_cancelled_task": PASS,
     "get_all_events": PASS,

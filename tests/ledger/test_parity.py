@@ -64,9 +64,6 @@ KNOWN_SIGNATURE_DIFFERENCES: dict[str, str] = {
              "which DBOS reads the same way): the shim has no WorkflowSerializationFormat yet"
        for name in ("DBOS.send", "DBOS.send_async", "DBOS.send_bulk", "DBOS.send_bulk_async", "DBOS.set_event",
                     "DBOS.set_event_async", "DBOS.write_stream", "DBOS.write_stream_async")},
-    **{name: "handle.get_result has no polling_interval_sec (DBOS 2.31: keyword-only, 1.0); the shim is woken "
-             "when the result is stored, so there is nothing to poll, but passing it raises TypeError"
-       for name in ("WorkflowHandle", "WorkflowHandleAsync")},
     "DBOSClient": "serializer defaults to None, not a DefaultSerializer instance: the shim has no Serializer class "
                   "(None means the default, pickle)",
 }
@@ -284,8 +281,6 @@ PROBES: dict[tuple[str, str], tuple[type[BaseException], Any]] = {
     ("DBOSConfig", "serializer"): (ShimUnsupportedError, lambda: _make_dbos(config=_config(serializer=object()))),
     ("DBOSConfig", "system_database_engine"): (ShimUnsupportedError,
                                                lambda: _make_dbos(config=_config(system_database_engine=object()))),
-    ("DBOSConfig", "enable_patching"): (DBOSInitializationError,
-                                        lambda: _make_dbos(config=_config(enable_patching=False))),
     ("DBOSConfig", "sharding"): (DBOSInitializationError, lambda: _make_dbos(config=_config(sharding=False))),
     ("SetWorkflowID", "workflow_id_reuse_policy"): (TypeError,
                                                     lambda: shim.SetWorkflowID("x", workflow_id_reuse_policy=None)),

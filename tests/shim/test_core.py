@@ -197,3 +197,36 @@ def test_a_dbos_system_database_is_refused_and_left_as_it_is(tmp_path: Path) -> 
     finally:
         DBOS.destroy()
     assert database.read_bytes() == before
+
+
+waiting_started = threading.Event()
+
+
+@DBOS.step()
+def core_note_waiting() -> None:
+    waiting_started.set()
+
+
+@DBOS.workflow()
+def core_waits_for_go() -> object:
+    core_note_waiting()
+    return DBOS.recv("go", 600)
+
+
+def test_destroy_leaves_a_waiting_workflow_pending_and_the_next_launch_resumes_it(tmp_path: Path) -> None:
+    config = {"name": "destroy-mid-wait", "system_database_url": f"sqlite:///{tmp_path / 'app.sqlite'}"}
+    DBOS(config=config)  # type: ignore[arg-type]
+    DBOS.launch()
+    with SetWorkflowID("waiting-1"):
+        DBOS.start_workflow(core_waits_for_go)
+    assert waiting_started.wait(30)
+    DBOS.destroy()  # returns although the workflow still waits; its thread is released
+
+    DBOS(config=config)  # type: ignore[arg-type]
+    DBOS.launch()
+    try:
+        assert DBOS.get_workflow_status("waiting-1").status == "PENDING"
+        DBOS.send("waiting-1", "now", "go")
+        assert DBOS.retrieve_workflow("waiting-1").get_result() == "now"
+    finally:
+        DBOS.destroy()
