@@ -169,6 +169,17 @@ class Queue:
     def __repr__(self) -> str:
         return f"Queue({self.name!r})"
 
+    def __getattr__(self, name: str) -> Any:
+        """DBOS's run-time reconfiguration (``set_*``, ``get_*_async``, partition limits) is not built."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def refuse(*_: Any, **__: Any) -> Any:
+            raise ShimUnsupportedError(f"Queue.{name}", "a queue's configuration is fixed where it is declared; "
+                                                        "declare it again with DBOS.register_queue.")
+
+        return refuse
+
     # -- enqueueing ------------------------------------------------------------------------------
 
     def _options(self) -> StartOptions:

@@ -279,3 +279,35 @@ def test_queue_declaration_is_checked_as_dbos_checks_it(launched: None) -> None:
         SetEnqueueOptions(priority=0)
     registered = DBOS.register_queue("declared", worker_concurrency=3)
     assert registered.worker_concurrency == 3
+
+
+def test_run_time_reconfiguration_is_refused_by_name(launched: None) -> None:
+    from shim.errors import ShimUnsupportedError
+
+    queue = Queue("fixed", concurrency=2, limiter={"limit": 3, "period": 1.5})
+    assert (queue.concurrency, queue.worker_concurrency, queue.limiter) == (2, None, {"limit": 3, "period": 1.5})
+    with pytest.raises(ShimUnsupportedError, match="Queue.set_concurrency"):
+        queue.set_concurrency(3)
+    with pytest.raises(ShimUnsupportedError, match="partition_limiter"):
+        Queue("per-partition", partition_limiter={"limit": 1, "period": 1.0})
+
+
+@DBOS.workflow()
+async def async_work(key: str) -> str:
+    started = log.enter(key)
+    log.leave(started)
+    return key * 2
+
+
+def test_async_enqueue_and_async_workflows(launched: None) -> None:
+    import asyncio
+
+    queue = Queue("async-q", worker_concurrency=1)
+
+    async def main() -> list[str]:
+        handles = [await queue.enqueue_async(async_work, k) for k in "abc"]
+        handles.append(await DBOS.enqueue_workflow_async("async-q", async_work, "d"))
+        return [await h.get_result() for h in handles]
+
+    assert asyncio.run(main()) == ["aa", "bb", "cc", "dd"]
+    assert log.order == ["a", "b", "c", "d"] and log.max_overlap() == 1
