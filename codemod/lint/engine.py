@@ -36,6 +36,7 @@ import re
 import tokenize
 from bisect import bisect_left
 from collections.abc import Iterable
+from dataclasses import replace
 
 from codemod.apis import BY_NAME, DbosApi
 from codemod.lint.model import ErrorKind, FileError, FileResult, Finding, Kind
@@ -210,6 +211,9 @@ class _FileCheck:
         self.aliases: dict[str, Qualified] = {}
         self.dbos_imports: set[int] = set()  # id() of import nodes from dbos
         self.findings: list[Finding] = []
+        # first line (decorators included) of the statement each finding stands in, by finding index
+        self._statement_line = 0
+        self._statement_of: list[int] = []
 
     # -- driver ---------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -221,8 +225,11 @@ class _FileCheck:
             self.candidates = _lines_matching(re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, names))), self.text)
             self._block(self.tree.body, frozenset(), frozenset())
         has_todo = _TODO_HINT in self.text
+        constructs = len(self.findings)
         if has_todo or (self.findings and _NOQA_HINT.search(self.text)):
             self._comments(has_todo)
+        if has_todo:
+            self._mark_declined(constructs)
         self.findings.sort(key=lambda f: (f.line, f.column, f.code))
         self.result.findings = self.findings
 
@@ -259,6 +266,30 @@ class _FileCheck:
                 fixable=rules()[code].fixable,
             )
         )
+        self._statement_of.append(self._statement_line or line)
+
+    def _mark_declined(self, constructs: int) -> None:
+        """``migrate`` leaves a coded TODO above each statement it could not convert: a construct under
+        a TODO of its own code is not fixable, and neither is a dbos import once nothing fixable uses it."""
+        todos: dict[int, set[str]] = {}
+        for finding in self.findings[constructs:]:
+            todos.setdefault(finding.line, set()).add(finding.code)
+
+        def declined(index: int, finding: Finding) -> bool:
+            line = self._statement_of[index] - 1
+            while line in todos:
+                if finding.code in todos[line]:
+                    return True
+                line -= 1
+            return False
+
+        for index, finding in enumerate(self.findings[:constructs]):
+            if finding.fixable and finding.kind is not Kind.IMPORT and declined(index, finding):
+                self.findings[index] = replace(finding, fixable=False)
+        if not any(f.fixable and f.kind is not Kind.IMPORT for f in self.findings[:constructs]):
+            for index, finding in enumerate(self.findings[:constructs]):
+                if finding.kind is Kind.IMPORT and finding.fixable:
+                    self.findings[index] = replace(finding, fixable=False)
 
     # -- imports --------------------------------------------------------------------------------------
     def _collect_imports(self, stmts: list[ast.stmt]) -> None:
@@ -286,6 +317,8 @@ class _FileCheck:
         for st in stmts:
             if not self._overlaps(st):
                 continue
+            decorators = getattr(st, "decorator_list", None)
+            self._statement_line = decorators[0].lineno if decorators else st.lineno
             t = type(st)
             if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
                 for d in st.decorator_list:
