@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shim import DBOS, SetWorkflowID
-from shim import _dbos
+from shim import DBOS, SetWorkflowID, _dbos
 from shim import _records as rec
 
 
@@ -119,8 +118,12 @@ def test_filters_the_shim_cannot_honour_are_refused(dbos: type[DBOS]) -> None:
 import threading  # noqa: E402
 import time  # noqa: E402
 
-from shim import DBOSClient, Queue, SetWorkflowTimeout  # noqa: E402
-from shim import _queues  # noqa: E402
+from shim import (  # noqa: E402
+    DBOSClient,
+    Queue,
+    SetWorkflowTimeout,
+    _queues,  # noqa: E402
+)
 from shim.errors import DBOSAwaitedWorkflowCancelledError  # noqa: E402
 
 WAIT = 10

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shim import DBOS, Queue, SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
-from shim import _queues
+from shim import DBOS, Queue, SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout, _queues
 from shim.errors import DBOSAwaitedWorkflowCancelledError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shim import DBOS, Queue, SetEnqueueOptions, SetWorkflowID
-from shim import _queues
+from shim import DBOS, Queue, SetEnqueueOptions, SetWorkflowID, _queues
 from shim._dispatch import RateWindow
 from shim.errors import DBOSAwaitedWorkflowCancelledError, DBOSQueueDeduplicatedError
 
