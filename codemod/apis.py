@@ -461,7 +461,8 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
         "schedule_name": DbosParam(H, "None for every workflow, as DBOS 2.31 leaves it for schedule ticks"),
         "app_version": DbosParam(P, "set only by SetEnqueueOptions(app_version=) and fork_workflow("
                                     "application_version=); otherwise None where DBOS records a version hash"),
-        **_all(P, "app_id", "recovery_attempts", note=_UNFILLED + " (DBOS fills it)"),
+        "app_id": DbosParam(P, _UNFILLED + " (DBOS fills it)"),
+        "recovery_attempts": DbosParam(H, "executions of the body, counted durably"),
         **_all(P, "shard_key", "parent_shard_key", note="sharded system databases", only="3.x"),
     },
     "WorkflowStatusString": {

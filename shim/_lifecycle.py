@@ -401,9 +401,17 @@ class Lifecycle:
         found = await self.current(workflow_id)
         if found is None:
             return None
-        status = found[1]
+        record, status = found
         status.was_forked_from = await self.get(fork_marker_id(workflow_id)) is not None
+        status.recovery_attempts = await self._executions(record.id)
         return status
+
+    async def _executions(self, promise_id: str) -> int:
+        """How many times the body has started: the engine's execution markers (see ``Engine._execute``)."""
+        count = 0
+        while await self.get(f"{promise_id}:attempt.{count + 1}") is not None:
+            count += 1
+        return count
 
     async def wait_result(self, workflow_id: str) -> str:
         """The workflow's result payload, waiting through ENQUEUED and PENDING; a cancelled

@@ -38,10 +38,7 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     "event_readable_while_the_workflow_runs": PASS,
     "values_that_cannot_be_stored": PASS,
     "destroy_then_launch_again": PASS,
-    "recovery_attempts_count_executions": KnownFailure(
-        "status-fields-the-shim-does-not-fill",
-        "WorkflowStatus.recovery_attempts is None on the shim; DBOS 2.x reports 1",
-    ),
+    "recovery_attempts_count_executions": PASS,
     "status_strings_as_an_enum": PASS,
     # tests/test_failures.py
     "step_retries_exhausted": PASS,
