@@ -9,6 +9,7 @@ the shim's client, these work in the process that launched DBOS (see shim/_clien
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from shim import _management as mg
@@ -56,11 +57,11 @@ def _enqueue(ops: Operations, options: dict[str, Any], args: tuple[Any, ...],
     return workflow_id, ops.engine.start(spec, workflow_id, args, kwargs, None, None, options=start)
 
 
-class ClientManagement:
+class ClientManagement(ABC):
     """Mixed into ``DBOSClient``; ``_ops()`` is the launched DBOS's operations."""
 
-    def _ops(self) -> Operations:
-        raise NotImplementedError
+    @abstractmethod
+    def _ops(self) -> Operations: ...
 
     # -- enqueue --------------------------------------------------------------------------------
 
