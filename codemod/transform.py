@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 import functools
 import inspect
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst

@@ -29,7 +29,6 @@ from shim import _records as records
 from shim import _serialization as ser
 from shim._classes import InstanceRef, instance_for
 from shim._context import StepFrame, WorkflowFrame, assigned_workflow_id, current_step, current_workflow
-from shim._ids import to_promise_id
 from shim._lifecycle import Lifecycle, StartOptions, replayed, split_generation, tagged_runner
 from shim._runtime import Bridge
 from shim._specs import Registry, StepSpec, WorkflowSpec

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from shim import _serialization as ser
 
 if TYPE_CHECKING:
     from shim._operations import Operations
@@ -53,7 +52,3 @@ class WorkflowHandleAsync(Generic[R]):
 
     def __repr__(self) -> str:
         return f"WorkflowHandleAsync({self.workflow_id!r})"
-
-
-def decode(payload: str) -> Any:
-    return ser.loads(payload)

@@ -377,7 +377,6 @@ def test_apply_schedules_upserts_and_keeps_status_and_last_fired(launched: Manua
 
 
 def test_trigger_and_backfill(launched: ManualClock) -> None:
-    clock = launched
     DBOS.create_schedule(schedule_name="h", workflow_fn=report, schedule="0 0 * * * *", context="ctx")
     handle = DBOS.trigger_schedule("h")
     assert handle.workflow_id == f"sched-h-trigger-{T0.isoformat()}"
