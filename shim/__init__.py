@@ -30,6 +30,8 @@ _EXPORTS: dict[str, str] = {
     "SetWorkflowTimeout": "shim._lifecycle",
     "Queue": "shim._queues",
     "SetEnqueueOptions": "shim._queues",
+    "EnqueueOptions": "shim._enqueue",
+    "DuplicationPolicy": "shim._enqueue",
     "StepInfo": "shim._management",
     "WorkflowHandle": "shim._handles",
     "WorkflowHandleAsync": "shim._handles",

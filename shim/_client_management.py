@@ -14,48 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from shim import _management as mg
 from shim._context import take_assigned_workflow_id
+from shim._enqueue import EnqueueOptions, client_start
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
-from shim._lifecycle import StartOptions
-from shim._queues import MAX_PRIORITY, MIN_PRIORITY
 from shim._status import WorkflowStatus
-from shim.errors import ShimUnsupportedError
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
 
     from shim._operations import Operations
-
-_UNSUPPORTED_ENQUEUE_OPTIONS = ("delay_seconds", "class_name", "instance_name", "attributes", "authenticated_user",
-                                "authenticated_roles", "serialization_type", "max_recovery_attempts",
-                                "otel_context", "application_name")
-
-
-def _enqueue(ops: Operations, options: dict[str, Any], args: tuple[Any, ...],
-             kwargs: dict[str, Any]) -> tuple[str, Coroutine[Any, Any, None]]:
-    for key in _UNSUPPORTED_ENQUEUE_OPTIONS:
-        if options.get(key) is not None:
-            raise ShimUnsupportedError(f"DBOSClient.enqueue(options={{{key!r}: ...}})", "this option is not built.")
-    if options.get("duplication_policy") not in (None, "reject"):
-        raise ShimUnsupportedError("DBOSClient.enqueue(options={'duplication_policy': ...})",
-                                   "only the default 'reject' policy is built.")
-    name = options["workflow_name"]
-    spec = ops.engine.registry.workflows.get(name)
-    if spec is None:
-        raise ShimUnsupportedError(
-            f"DBOSClient.enqueue of {name!r}",
-            "the shim runs enqueued work in the process that enqueues it, which must register the workflow.")
-    priority = options.get("priority")
-    if priority is not None and not MIN_PRIORITY <= priority <= MAX_PRIORITY:
-        raise Exception(f"Invalid priority {priority}. Priority must be between {MIN_PRIORITY}~{MAX_PRIORITY}.")
-    if options.get("queue_partition_key") is not None and options.get("deduplication_id") is not None:
-        raise Exception("Deduplication is not supported for partitioned queues")
-    timeout = options.get("workflow_timeout")
-    workflow_id = options.get("workflow_id") or str(uuid.uuid4())
-    start = StartOptions(queue=options["queue_name"], priority=priority, dedup=options.get("deduplication_id"),
-                         partition=options.get("queue_partition_key"), app_version=options.get("app_version"),
-                         timeout_ms=int(timeout * 1000) if timeout is not None else None)
-    return workflow_id, ops.engine.start(spec, workflow_id, args, kwargs, None, None, options=start)
-
 
 class ClientManagement(ABC):
     """Mixed into ``DBOSClient``; ``_ops()`` is the launched DBOS's operations."""
@@ -65,17 +30,13 @@ class ClientManagement(ABC):
 
     # -- enqueue --------------------------------------------------------------------------------
 
-    def enqueue(self, options: Any, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+    def enqueue(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
         ops = self._ops()
-        workflow_id, start = _enqueue(ops, options, args, kwargs)
-        ops._block(start)
-        return WorkflowHandle(workflow_id, ops)
+        return WorkflowHandle(ops._block(client_start(ops, options, args, kwargs)), ops)
 
-    async def enqueue_async(self, options: Any, *args: Any, **kwargs: Any) -> WorkflowHandleAsync[Any]:
+    async def enqueue_async(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandleAsync[Any]:
         ops = self._ops()
-        workflow_id, start = _enqueue(ops, options, args, kwargs)
-        await ops._await(start)
-        return WorkflowHandleAsync(workflow_id, ops)
+        return WorkflowHandleAsync(await ops._await(client_start(ops, options, args, kwargs)), ops)
 
     # -- listing --------------------------------------------------------------------------------
 

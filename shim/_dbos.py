@@ -172,6 +172,10 @@ class _DBOSMeta(type):
     def __getattr__(cls, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
+        from shim._dbos_methods import METHODS  # the API kept in modules of its own
+
+        if name in METHODS:
+            return METHODS[name]
         return _unsupported(f"DBOS.{name}", "the shim does not implement it yet.")
 
 

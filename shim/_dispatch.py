@@ -91,6 +91,8 @@ class Dispatcher:
         self._seq = itertools.count()
         self._tasks: set[asyncio.Task[None]] = set()
         self.dispatched = 0  # for tests and benchmarks
+        # DELAYED work: not in any lane's heap until its timer fires
+        self.delayed: dict[str, tuple[LaneKey, tuple[int, int, int, str], asyncio.TimerHandle | None]] = {}
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -108,15 +110,49 @@ class Dispatcher:
 
     # -- what the lifecycle tells it -----------------------------------------------------------
 
-    def add(self, plan: Plan, created_ms: int) -> None:
+    def add(self, plan: Plan, created_ms: int, delay_until_ms: int | None = None) -> None:
         assert plan.queue is not None
         pid = plan.promise_id
         if pid in self.where:
             return
-        lane = self._lane(plan.queue, plan.partition)
-        heapq.heappush(lane.waiting, (plan.priority, created_ms, next(self._seq), pid))
+        self._wait(self._lane(plan.queue, plan.partition), (plan.priority, created_ms, next(self._seq), pid),
+                   delay_until_ms)
+
+    def _wait(self, lane: Lane, entry: tuple[int, int, int, str], delay_until_ms: int | None) -> None:
+        pid = entry[3]
         self.where[pid] = lane.key
+        if delay_until_ms is not None and delay_until_ms > self.clock() * 1000:
+            self.delayed[pid] = (lane.key, entry, None)
+            self._arm_delay(pid, delay_until_ms)
+            return
+        heapq.heappush(lane.waiting, entry)
         self.pump(lane)
+
+    def _arm_delay(self, pid: str, delay_until_ms: int) -> None:
+        """DELAYED -> ENQUEUED when the delay is over (a timer: nothing polls)."""
+        key, entry, timer = self.delayed[pid]
+        if timer is not None:
+            timer.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not launched yet: load() arms it
+        handle = loop.call_later(max(0.0, delay_until_ms / 1000 - self.clock()), self._undelay, pid)
+        self.delayed[pid] = (key, entry, handle)
+
+    def _undelay(self, pid: str) -> None:
+        found = self.delayed.pop(pid, None)
+        if found is None:
+            return
+        key, entry, _ = found
+        lane = self.lanes[key]
+        heapq.heappush(lane.waiting, entry)
+        self.pump(lane)
+
+    def redelay(self, pid: str, delay_until_ms: int) -> None:
+        """``set_workflow_delay``: a DELAYED run waits until ``delay_until_ms`` instead."""
+        if pid in self.delayed:
+            self._arm_delay(pid, delay_until_ms)
 
     async def admit(self, run: Run) -> int:
         """Wait until ``run`` may start; its dispatch time (ms). Raises the cancellation."""
@@ -134,7 +170,7 @@ class Dispatcher:
             return int(permit.value.data.get("at", 0)) if isinstance(permit.value.data, dict) else 0
         if permit.state != "pending":
             raise cancelled_error(plan.workflow_id)
-        self.add(plan, permit.created_at)
+        self.add(plan, permit.created_at, await self.lifecycle.delay_until(permit))
         future = self.futures.get(pid)
         if future is None or future.done():
             future = self.futures[pid] = asyncio.get_running_loop().create_future()
@@ -168,6 +204,7 @@ class Dispatcher:
         lane = self.lanes[key]
         if pid in lane.running:
             return  # running: its slot frees when its body stops
+        self._forget_delay(pid)
         self.dropped.add(pid)
         self.where.pop(pid, None)
         future = self.futures.pop(pid, None)
@@ -182,12 +219,19 @@ class Dispatcher:
         lane = self.lanes[key]
         if pid in lane.running:
             return
-        self.dropped.add(pid)  # its heap entry is skipped when reached
+        if not self._forget_delay(pid):
+            self.dropped.add(pid)  # its heap entry is skipped when reached
         lane.running.add(pid)
         self.dispatched += 1
         task = asyncio.get_running_loop().create_task(self._dispatch(lane, pid, int(self.clock() * 1000)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _forget_delay(self, pid: str) -> bool:
+        found = self.delayed.pop(pid, None)
+        if found is not None and found[2] is not None:
+            found[2].cancel()
+        return found is not None
 
     def queue_registered(self, queue: str) -> None:
         for key, lane in list(self.lanes.items()):
@@ -280,8 +324,8 @@ class Dispatcher:
                 continue
             priority = permit.param.data.get("priority", 0) if isinstance(permit.param.data, dict) else 0
             lane = self._lane(queue, permit.tags.get(rec.TAG_PARTITION))
-            heapq.heappush(lane.waiting, (priority or 0, permit.created_at, next(self._seq), pid))
-            self.where[pid] = lane.key
+            self._wait(lane, (priority or 0, permit.created_at, next(self._seq), pid),
+                       await self.lifecycle.delay_until(permit))
         horizon = self.clock() - 24 * 3600
         for permit in await self.lifecycle.search({rec.TAG_KIND: "permit"}, "resolved"):
             pid = permit.id[: -len(suffix)]
@@ -305,6 +349,8 @@ class Dispatcher:
         self.pump_all()
 
     def stop(self) -> None:
+        for pid in list(self.delayed):
+            self._forget_delay(pid)
         for lane in self.lanes.values():
             if lane.timer is not None:
                 lane.timer.cancel()

@@ -37,7 +37,6 @@ from resonate.types import PromiseRecord, Value
 from shim import _records as rec
 from shim import _serialization as ser
 from shim._context import current_step, current_workflow
-from shim._ids import to_promise_id
 from shim._plans import (
     _FOREVER_MS,
     _UNSET,
@@ -49,6 +48,8 @@ from shim._plans import (
     StartOptions,
     cancel_marker_id,
     dedup_slot_id,
+    delay_update_id,
+    deleted_marker_id,
     enqueue_options,
     fork_marker_id,
     generation_id,
@@ -88,6 +89,14 @@ class Run:
     dispatched_ms: int | None = None
 
 
+class HeldBy(Exception):  # noqa: N818 - an outcome, not a failure
+    """A deduplicated enqueue under ``duplication_policy="return-existing"``: the id's holder."""
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(workflow_id)
+        self.workflow_id = workflow_id
+
+
 def cancelled_error(workflow_id: str) -> DBOSWorkflowCancelledError:
     return DBOSWorkflowCancelledError(f"Workflow {workflow_id} is cancelled. Aborting function.")
 
@@ -110,6 +119,9 @@ class Lifecycle:
         self.cancelled: set[str] = set()  # root promise ids cancelled by this process
         self.dispatcher: Dispatcher = Dispatcher(self)
         self._dedup_hints: dict[tuple[str, str], int] = {}
+        # workflow id -> the run number a new start of a deleted workflow's id gets
+        self.after_deletion: dict[str, int] = {}
+        self.deleted: set[str] = set()  # root promise ids deleted by this process
 
     async def launch(self) -> None:
         """At launch: find earlier processes' queued work, follow queues declared from now on."""
@@ -122,6 +134,8 @@ class Lifecycle:
 
         self._listener = declared
         _queues._listeners.append(declared)
+        for marker in await self.search({rec.TAG_KIND: "deleted"}):
+            self._note_deleted(marker.id.removesuffix(":deleted"))
         await self.dispatcher.load()
 
     def close(self) -> None:
@@ -194,11 +208,13 @@ class Lifecycle:
         elif explicit is _UNSET and parent_run is not None:
             deadline_ms = parent_run.plan.deadline_ms or _dispatch_deadline(parent_run)
         return Plan(
-            workflow_id=workflow_id, promise_id=options.promise_id or to_promise_id(workflow_id), name=name,
+            workflow_id=workflow_id, name=name,
+            promise_id=options.promise_id or generation_id(workflow_id, self.after_deletion.get(workflow_id, 0)),
             parent=parent, queue=options.queue, priority=options.priority or 0, dedup=options.dedup,
             partition=options.partition, timeout_ms=timeout_ms, deadline_ms=deadline_ms, base=options.base,
             base_workflow_id=options.base_workflow_id, copy_until=options.copy_until,
             forked_from=options.forked_from, created_ms=options.created_ms, app_version=options.app_version,
+            delay_until_ms=options.delay_until_ms, duplication_policy=options.duplication_policy,
         )
 
     async def before_create(self, plan: Plan) -> None:
@@ -213,10 +229,13 @@ class Lifecycle:
         tags = {rec.TAG_KIND: "permit", rec.TAG_QUEUE: plan.queue, rec.TAG_ID: plan.workflow_id}
         if plan.partition is not None:
             tags[rec.TAG_PARTITION] = plan.partition
-        permit = await self.create(permit_id(plan.promise_id), {"priority": plan.priority, "created": created}, tags)
+        param: dict[str, Any] = {"priority": plan.priority, "created": created}
+        if plan.delay_until_ms is not None:
+            param["delay_until"] = plan.delay_until_ms
+        permit = await self.create(permit_id(plan.promise_id), param, tags)
         self._plans[plan.promise_id] = plan
         if permit.state == "pending":
-            self.dispatcher.add(plan, permit.created_at or created)
+            self.dispatcher.add(plan, permit.created_at or created, await self.delay_until(permit))
 
     async def _claim_dedup(self, plan: Plan) -> int:
         assert plan.queue is not None and plan.dedup is not None
@@ -231,10 +250,42 @@ class Lifecycle:
                     self._dedup_hints[key] = k
                     return k
                 status = await self.status(holder) if holder else None
-                if status is not None and status.status in ("ENQUEUED", "PENDING"):
+                if holder and status is not None and status.status in ("DELAYED", "ENQUEUED", "PENDING"):
+                    if plan.duplication_policy == "return-existing":
+                        raise HeldBy(holder)
                     raise DBOSQueueDeduplicatedError(plan.workflow_id, plan.queue, plan.dedup)
                 await self.settle(slot.id, {"released": True})  # its holder is done: free it
             k += 1
+
+    # -- delays -----------------------------------------------------------------------------
+
+    async def delay_until(self, permit: PromiseRecord) -> int | None:
+        """A pending permit's delay (epoch ms): the enqueue's own, or the latest
+        ``set_workflow_delay``'s; None if it was never delayed."""
+        data = permit.param.data if isinstance(permit.param.data, dict) else {}
+        until = data.get("delay_until")
+        if until is None:
+            return None
+        promise_id = permit.id.removesuffix(":dispatch")
+        n = 1
+        while (update := await self.get(delay_update_id(promise_id, n))) is not None:
+            until = update.param.data["until"]
+            n += 1
+        return int(until)
+
+    async def set_delay(self, workflow_id: str, until_ms: int) -> None:
+        """DBOS's ``set_workflow_delay``: only a DELAYED workflow's delay moves."""
+        found = await self.current(workflow_id)
+        if found is None or found[1].status != "DELAYED":
+            return
+        promise_id = found[0].id
+        n = 1
+        while await self.get(delay_update_id(promise_id, n)) is not None:
+            n += 1
+        update = await self.create(delay_update_id(promise_id, n), {"until": until_ms},
+                                   {rec.TAG_KIND: "delay", rec.TAG_ID: workflow_id})
+        await self.settle(update.id, None)
+        self.dispatcher.redelay(promise_id, until_ms)
 
     async def release_dedup(self, plan: Plan) -> None:
         if plan.queue is not None and plan.dedup is not None and plan.dedup_slot is not None:
@@ -342,22 +393,56 @@ class Lifecycle:
         if plan is not None:
             await self.release_dedup(plan)
 
+    # -- deleting ---------------------------------------------------------------------------
+
+    def _note_deleted(self, promise_id: str) -> None:
+        workflow_id, k = split_generation(promise_id)
+        self.deleted.add(promise_id)
+        self.after_deletion[workflow_id] = max(self.after_deletion.get(workflow_id, 0), k + 1)
+
+    async def delete_run(self, promise_id: str) -> None:
+        """DBOS's ``delete_workflows`` for one run: it stops being found (status, listings,
+        steps); a run still queued or running is cancelled first, so its body stops at its next
+        durable operation (DBOS's body fails there too). Its id can be started again, as a new
+        run ``W%r<k>``. Promises are never removed: Resonate has no delete."""
+        workflow_id, _ = split_generation(promise_id)
+        root = await self.get(promise_id)
+        if root is not None and root.state == "pending":
+            await self.cancel_run(promise_id)
+        marker = await self.create(deleted_marker_id(promise_id), None, {rec.TAG_KIND: "deleted",
+                                                                         rec.TAG_ID: workflow_id})
+        if marker.state == "pending":
+            await self.settle(marker.id, {"at": now_ms()})
+        self._note_deleted(promise_id)
+        run = self.runs.get(promise_id)
+        if run is not None:
+            run.woken.set()
+
+    async def is_deleted(self, promise_id: str) -> bool:
+        return promise_id in self.deleted or await self.get(deleted_marker_id(promise_id)) is not None
+
     # -- finding a workflow's current run ---------------------------------------------------
 
     async def current(self, workflow_id: str) -> tuple[PromiseRecord, WorkflowStatus] | None:
-        """The workflow's latest run (a resumed workflow has several) and its status."""
+        """The workflow's latest run (a resumed workflow has several) and its status; None for a
+        workflow that does not exist or whose latest run was deleted."""
         k = 0
         record = await self.get(generation_id(workflow_id, 0))
         if record is None:
             return None
         created = record.created_at
         while True:
+            deleted = await self.is_deleted(record.id)
             status = await self.refine(workflow_id, record)
-            if status.status not in ("CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+            if not deleted and status.status not in ("CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
                 break
             later = await self.get(generation_id(workflow_id, k + 1))
             if later is None:
+                if deleted:
+                    return None
                 break
+            if deleted:
+                created = later.created_at  # a new workflow under a deleted one's id
             k, record = k + 1, later
         status.created_at = created or status.created_at
         return record, status
@@ -388,13 +473,19 @@ class Lifecycle:
                     permit = await self.get(permit_id(record.id))
                 if permit is None or permit.state == "pending":
                     status.status = "ENQUEUED"
-        if status.queue_name is not None and status.status != "ENQUEUED":
+                    until = await self.delay_until(permit) if permit is not None else None
+                    if until is not None:
+                        status.delay_until_epoch_ms = until
+                        if until > now_ms():
+                            status.status = "DELAYED"
+        if status.queue_name is not None and status.status not in ("ENQUEUED", "DELAYED"):
             permit = permits.get(record.id) if permits is not None else await self.get(permit_id(record.id))
             if permit is not None and permit.state == "resolved" and isinstance(permit.value.data, dict):
                 status.dequeued_at = permit.value.data.get("at")
         if status.status == "CANCELLED":
             status.queue_name = None
-            status.deduplication_id = None
+        if status.status not in ("DELAYED", "ENQUEUED", "PENDING"):
+            status.deduplication_id = None  # DBOS frees the id when the workflow leaves the queue
         return status
 
     async def status(self, workflow_id: str) -> WorkflowStatus | None:
@@ -436,13 +527,20 @@ class Lifecycle:
         if not result.done():
             result.cancel()
             result.add_done_callback(lambda t: t.cancelled() or t.exception())
-            raise DBOSAwaitedWorkflowCancelledError(workflow_id)
+            raise await self._stopped_error(record.id, workflow_id)
         try:
             return result.result()
         except Exception as exc:
             if is_cancel_error(ser.rebuilt(exc)):
-                raise DBOSAwaitedWorkflowCancelledError(workflow_id) from None
+                raise await self._stopped_error(record.id, workflow_id) from None
             raise
+
+    async def _stopped_error(self, promise_id: str, workflow_id: str) -> DBOSException:
+        """What awaiting a run that was stopped raises: DBOS's error for a deleted workflow or
+        for a cancelled one."""
+        if await self.is_deleted(promise_id):
+            return DBOSNonExistentWorkflowError("target", workflow_id)
+        return DBOSAwaitedWorkflowCancelledError(workflow_id)
 
 
 def _app_name() -> str | None:

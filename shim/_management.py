@@ -108,17 +108,25 @@ async def list_statuses(lifecycle: Lifecycle, filters: dict[str, Any]) -> list[W
     cancelled |= lifecycle.cancelled
     permits = {p.id.removesuffix(":dispatch"): p for p in await lifecycle.search({rec.TAG_KIND: "permit"})}
     forked = {m.tags.get(rec.TAG_ID) for m in await lifecycle.search({rec.TAG_KIND: "forked"})}
+    deleted = {m.id.removesuffix(":deleted") for m in await lifecycle.search({rec.TAG_KIND: "deleted"})}
+    deleted |= lifecycle.deleted
+    reborn: dict[str, int] = {}  # workflow id -> its first run after its latest deletion
+    for promise_id in deleted:
+        workflow_id, k = split_generation(promise_id)
+        reborn[workflow_id] = max(reborn.get(workflow_id, 0), k + 1)
     latest: dict[str, tuple[int, PromiseRecord]] = {}
     first_created: dict[str, int] = {}
     for root in roots:
         workflow_id, k = split_generation(root.id)
         workflow_id = root.tags.get(rec.TAG_ID, workflow_id)
-        if k == 0:
+        if k == reborn.get(workflow_id, 0):
             first_created[workflow_id] = root.created_at
         if workflow_id not in latest or latest[workflow_id][0] < k:
             latest[workflow_id] = (k, root)
     statuses: list[WorkflowStatus] = []
     for workflow_id, (_, root) in latest.items():
+        if root.id in deleted:
+            continue
         status = await lifecycle.refine(workflow_id, root, cancelled, permits)
         status.created_at = first_created.get(workflow_id, status.created_at)
         status.was_forked_from = workflow_id in forked
@@ -346,7 +354,7 @@ async def resume(ops: Operations, workflow_id: str, queue_name: str | None) -> N
     if found is None:
         raise DBOSNonExistentWorkflowError("target", workflow_id)
     record, status = found
-    if status.status == "ENQUEUED":
+    if status.status in ("DELAYED", "ENQUEUED"):
         lifecycle.dispatcher.expedite(record.id)
         return
     if status.status not in ("CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):

@@ -52,6 +52,15 @@ def cancel_marker_id(promise_id: str) -> str:
     return f"{promise_id}:cancelled"
 
 
+def deleted_marker_id(promise_id: str) -> str:
+    return f"{promise_id}:deleted"
+
+
+def delay_update_id(promise_id: str, n: int) -> str:
+    """The n-th ``set_workflow_delay`` of a DELAYED run (n = 1, 2, ...; the latest holds)."""
+    return f"{promise_id}:delay.{n}"
+
+
 def fork_marker_id(workflow_id: str) -> str:
     return f"{to_promise_id(workflow_id)}:forked"
 
@@ -130,10 +139,13 @@ class EnqueueRequest:
     priority: int | None = None
     app_version: str | None = None
     queue_partition_key: str | None = None
+    delay_until_ms: int | None = None  # ``delay_seconds`` counts from SetEnqueueOptions' creation, as in DBOS
+    duplication_policy: str | None = None
 
     def any_set(self) -> list[str]:
         return [name for name, value in (("deduplication_id", self.deduplication_id), ("priority", self.priority),
-                                         ("queue_partition_key", self.queue_partition_key)) if value is not None]
+                                         ("queue_partition_key", self.queue_partition_key),
+                                         ("delay_seconds", self.delay_until_ms)) if value is not None]
 
 
 enqueue_options: contextvars.ContextVar[Scoped | None] = contextvars.ContextVar(
@@ -157,6 +169,8 @@ class StartOptions:
     timeout_ms: Any = _UNSET  # a fork's own timeout
     created_ms: int | None = None
     parent: str | None = None  # a resumed run keeps its workflow's parent
+    delay_until_ms: int | None = None  # DELAYED until then (``delay_seconds``)
+    duplication_policy: str | None = None  # "return-existing": a held deduplication id names its holder
 
 
 # The options of the start being made in this context: set around ``Operations._start`` by
@@ -185,6 +199,8 @@ class Plan:
     forked_from: str | None = None
     created_ms: int | None = None
     app_version: str | None = None
+    delay_until_ms: int | None = None  # kept in the permit, not the root: set_workflow_delay moves it
+    duplication_policy: str | None = None  # only matters while the run is being created
 
     def tags(self) -> dict[str, str]:
         tags = {rec.TAG_KIND: rec.KIND_WORKFLOW, rec.TAG_NAME: self.name, rec.TAG_ID: self.workflow_id}

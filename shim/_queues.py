@@ -15,6 +15,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict
 
 from shim._dispatch import Limits
+from shim._enqueue import (
+    MAX_PRIORITY,
+    MIN_PRIORITY,
+    check_duplication_policy,
+    delay_until_ms,
+    start_enqueued,
+)
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._lifecycle import (
     INTERNAL_QUEUE,
@@ -24,12 +31,8 @@ from shim._lifecycle import (
     enqueue_options,
     here,
     scoped,
-    start_options,
 )
 from shim.errors import DBOSException, ShimUnsupportedError
-
-MIN_PRIORITY = 1
-MAX_PRIORITY = 2**31 - 1
 
 
 class QueueRateLimit(TypedDict):
@@ -40,12 +43,16 @@ class QueueRateLimit(TypedDict):
 _registry: dict[str, Queue] = {}
 _lock = threading.Lock()
 _listeners: list[Callable[[str], None]] = []
+_listening: list[str] | None = None  # DBOS.listen_queues: None listens to every queue
 
 
 def limits_of(name: str) -> Limits | None:
-    """The flow control of a queue this process knows; None for an undeclared queue."""
+    """The flow control of a queue this process dispatches; None for an undeclared queue or
+    one ``listen_queues`` left out (its work waits, as in DBOS)."""
     if name == INTERNAL_QUEUE:
-        return Limits()
+        return Limits()  # DBOS always listens to its internal queue
+    if _listening is not None and name not in _listening:
+        return None
     queue = _registry.get(name)
     return None if queue is None else queue._limits()
 
@@ -55,8 +62,10 @@ def registered(name: str) -> Queue | None:
 
 
 def clear_registry() -> None:
+    global _listening
     with _lock:
         _registry.clear()
+        _listening = None
 
 
 def _announce(name: str) -> None:
@@ -129,6 +138,7 @@ class Queue:
         self._priority_enabled = priority_enabled
         self._partition_queue = partition_queue
         self._polling_interval_sec = polling_interval_sec
+        self._registered = False  # by DBOS.register_queue: what retrieve_queue and list_queues see
 
     def _limits(self) -> Limits:
         limiter = self._limiter
@@ -195,38 +205,28 @@ class Queue:
             raise Exception(
                 f"You can only use a partition key on a partition-enabled queue. Key {key} was used with "
                 f"non-partitioned queue {self.name}")
+        check_duplication_policy(requested.duplication_policy, self.name, requested.deduplication_id)
         return StartOptions(queue=self.name, priority=requested.priority, dedup=requested.deduplication_id,
-                            partition=key, app_version=requested.app_version)
+                            partition=key, app_version=requested.app_version,
+                            delay_until_ms=requested.delay_until_ms,
+                            duplication_policy=requested.duplication_policy)
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+    def _start(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+               ) -> tuple[Any, Coroutine[Any, Any, str]]:
         from shim import _dbos
 
         spec, args = _dbos._spec_of(func, args)
         ops = _dbos._operations()
-        workflow_id, start = _start_with(ops, self._options(), spec, args, kwargs)
-        ops._block(start)
-        return WorkflowHandle(workflow_id, ops)
+        return ops, start_enqueued(ops, spec, args, kwargs, self._options())
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+        ops, start = self._start(func, args, kwargs)
+        return WorkflowHandle(ops._block(start), ops)
 
     async def enqueue_async(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
                             **kwargs: Any) -> WorkflowHandleAsync[Any]:
-        from shim import _dbos
-
-        spec, args = _dbos._spec_of(func, args)
-        ops = _dbos._operations()
-        workflow_id, start = _start_with(ops, self._options(), spec, args, kwargs)
-        await ops._await(start)
-        return WorkflowHandleAsync(workflow_id, ops)
-
-
-def _start_with(ops: Any, options: StartOptions, spec: Any, args: tuple[Any, ...],
-                kwargs: dict[str, Any]) -> tuple[str, Coroutine[Any, Any, Any]]:
-    """``Operations._start`` (child numbering, SetWorkflowID, durable inside workflows) with
-    ``options`` visible to the engine through the caller's context."""
-    token = start_options.set(Scoped(options, here()))
-    try:
-        return ops._start(spec, args, kwargs)
-    finally:
-        start_options.reset(token)
+        ops, start = self._start(func, args, kwargs)
+        return WorkflowHandleAsync(await ops._await(start), ops)
 
 
 def register_queue(name: str, *, worker_concurrency: int | None = None, global_concurrency: int | None = None,
@@ -245,6 +245,7 @@ def register_queue(name: str, *, worker_concurrency: int | None = None, global_c
                 partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
                 polling_interval_sec=polling_interval_sec, client_system_database=None, application_name=None,
                 priority_enabled=priority_enabled, partition_queue=partition_queue, api="DBOS.register_queue")
+    queue._registered = True
     with _lock:
         existing = _registry.get(name)
         if existing is not None and on_conflict == "never_update":
@@ -252,6 +253,61 @@ def register_queue(name: str, *, worker_concurrency: int | None = None, global_c
         _registry[name] = queue
     _announce(name)
     return queue
+
+
+# -- DBOS's queue table: retrieve_queue, list_queues, delete_queue, listen_queues -------------------
+#
+# DBOS keeps queues declared with ``register_queue`` in its database; the shim keeps them in this
+# process (docs/queues.md, limits). ``Queue(...)`` declared in code is not in DBOS's table either.
+
+
+def retrieve_queue(name: str) -> Queue | None:
+    queue = _registry.get(name)
+    return queue if queue is not None and queue._registered else None
+
+
+async def retrieve_queue_async(name: str) -> Queue | None:
+    return retrieve_queue(name)
+
+
+def list_queues(*, application_name: str | list[str] | None = None) -> list[Queue]:
+    """The registered queues (``application_name``: this application's, the only ones here)."""
+    from shim import _dbos
+
+    if application_name is not None:
+        mine = _dbos._instance.config.get("name") if _dbos._instance is not None else None
+        names = [application_name] if isinstance(application_name, str) else application_name
+        if mine not in names:
+            return []
+    return sorted((q for q in list(_registry.values()) if q._registered), key=lambda q: q.name)
+
+
+async def list_queues_async(*, application_name: str | list[str] | None = None) -> list[Queue]:
+    return list_queues(application_name=application_name)
+
+
+def delete_queue(name: str) -> None:
+    """Forget a registered queue; work still queued on it waits until it is registered again."""
+    with _lock:
+        queue = _registry.get(name)
+        if queue is not None and queue._registered:
+            del _registry[name]
+
+
+async def delete_queue_async(name: str) -> None:
+    delete_queue(name)
+
+
+def listen_queues(queues: list[Queue | str]) -> None:
+    """Dispatch only these queues' work in this process (and DBOS's internal queue)."""
+    global _listening
+    from shim import _dbos
+
+    if _dbos._instance is not None and _dbos._instance.launched is not None:
+        raise DBOSException("listen_queues called after DBOS is launched")
+    if _listening is not None:
+        raise DBOSException("listen_queues called more than once")
+    _listening = [q if isinstance(q, str) else q.name for q in queues]
 
 
 def enqueue_workflow(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
@@ -271,13 +327,10 @@ class SetEnqueueOptions:
                  delay_seconds: float | None = None, duplication_policy: str | None = None) -> None:
         if priority is not None and (priority < MIN_PRIORITY or priority > MAX_PRIORITY):
             raise Exception(f"Invalid priority {priority}. Priority must be between {MIN_PRIORITY}~{MAX_PRIORITY}.")
-        if delay_seconds is not None:
-            raise ShimUnsupportedError("SetEnqueueOptions(delay_seconds=...)", "delayed enqueues are not built.")
-        if duplication_policy not in (None, "reject"):
-            raise ShimUnsupportedError("SetEnqueueOptions(duplication_policy=...)",
-                                       "only the default 'reject' policy is built.")
         self.request = EnqueueRequest(deduplication_id=deduplication_id, priority=priority,
-                                      app_version=app_version, queue_partition_key=queue_partition_key)
+                                      app_version=app_version, queue_partition_key=queue_partition_key,
+                                      delay_until_ms=delay_until_ms(delay_seconds),
+                                      duplication_policy=duplication_policy)
         self._token: Any = None
 
     def __enter__(self) -> SetEnqueueOptions:
@@ -294,5 +347,6 @@ class SetEnqueueOptions:
         self.__exit__()
 
 
-__all__ = ["Queue", "QueueRateLimit", "SetEnqueueOptions", "enqueue_workflow", "enqueue_workflow_async",
-           "limits_of", "register_queue"]
+__all__ = ["Queue", "QueueRateLimit", "SetEnqueueOptions", "delete_queue", "delete_queue_async",
+           "enqueue_workflow", "enqueue_workflow_async", "limits_of", "list_queues", "list_queues_async",
+           "listen_queues", "register_queue", "retrieve_queue", "retrieve_queue_async"]

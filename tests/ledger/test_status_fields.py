@@ -88,9 +88,7 @@ def main():
 TIMESTAMPS = frozenset({"created_at", "updated_at", "completed_at", "dequeued_at", "workflow_deadline_epoch_ms"})
 
 # Honoured fields that differ in a corner: field -> heading anchor in docs/DEVIATIONS.md.
-KNOWN_FIELD_DIFFERENCES: dict[str, str] = {
-    "deduplication_id": "deduplication_id-after-the-workflow-ends",
-}
+KNOWN_FIELD_DIFFERENCES: dict[str, str] = {}
 
 
 def _normalised(value: Any, field: str) -> Any:

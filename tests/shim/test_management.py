@@ -124,7 +124,7 @@ from shim import (  # noqa: E402
     SetWorkflowTimeout,
     _queues,  # noqa: E402
 )
-from shim.errors import DBOSAwaitedWorkflowCancelledError  # noqa: E402
+from shim.errors import DBOSAwaitedWorkflowCancelledError, ShimUnsupportedError  # noqa: E402
 
 WAIT = 10
 gate = threading.Event()
@@ -235,5 +235,5 @@ def test_the_client_enqueues_lists_cancels_resumes_and_forks(dbos: type[DBOS]) -
     assert forked.get_result() == "one" and marks.count("one:before") == 1 and marks.count("one:after") == 2
     assert [s["function_name"] for s in client.list_workflow_steps("cl-fork")] == ["mark", "mark"]
     assert [w.workflow_id for w in client.list_workflows(forked_from="cl-1")] == ["cl-fork"]
-    with pytest.raises(Exception, match="not built"):
-        client.enqueue({"workflow_name": "gated", "queue_name": "client-q", "delay_seconds": 1.0})
+    with pytest.raises(ShimUnsupportedError, match="authenticated_user"):
+        client.enqueue({"workflow_name": "gated", "queue_name": "client-q", "authenticated_user": "ann"})

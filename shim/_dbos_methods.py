@@ -1,0 +1,70 @@
+"""``DBOS`` class methods defined outside shim/_dbos.py: the rest of the queue and workflow
+management API (issue 6). ``DBOS.<name>`` looks a name up here before refusing it, so these
+modules stay small and shim/_dbos.py does not grow with every API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shim import _delete, _enqueue, _queues, _wait_first
+from shim._management import _as_operation, _ops
+from shim._messaging import check_async
+from shim.errors import DBOSException
+
+
+def _delay_until(delay_seconds: float | None, delay_until_epoch_ms: int | None) -> int:
+    """DBOS's checks and messages (``SystemDatabase.set_workflow_delay``)."""
+    import time
+
+    if delay_until_epoch_ms is not None and delay_seconds is not None:
+        raise DBOSException("Specify either delay_seconds or delay_until_epoch_ms, not both")
+    if delay_until_epoch_ms is not None:
+        if delay_until_epoch_ms < 0:
+            raise DBOSException("delay_until_epoch_ms must be >= 0")
+        return delay_until_epoch_ms
+    if delay_seconds is not None:
+        if delay_seconds < 0:
+            raise DBOSException("delay_seconds must be >= 0")
+        return int((time.time() + delay_seconds) * 1000)
+    raise DBOSException("Must specify either delay_seconds or delay_until_epoch_ms")
+
+
+def set_workflow_delay(workflow_id: str, *, delay_seconds: float | None = None,
+                       delay_until_epoch_ms: int | None = None) -> None:
+    """Move a DELAYED workflow's delay (DBOS: only DELAYED workflows are affected)."""
+    check_async("set_workflow_delay")
+    ops = _ops()
+    until = _delay_until(delay_seconds, delay_until_epoch_ms)
+    ops._block(_as_operation(ops, "DBOS.setWorkflowDelay",
+                             lambda: ops.engine.lifecycle.set_delay(workflow_id, until)))
+
+
+async def set_workflow_delay_async(workflow_id: str, *, delay_seconds: float | None = None,
+                                   delay_until_epoch_ms: int | None = None) -> None:
+    ops = _ops()
+    until = _delay_until(delay_seconds, delay_until_epoch_ms)
+    await ops._await(_as_operation(ops, "DBOS.setWorkflowDelay",
+                                   lambda: ops.engine.lifecycle.set_delay(workflow_id, until)))
+
+
+METHODS: dict[str, Callable[..., Any]] = {
+    "enqueue_workflow_with_options": _enqueue.enqueue_workflow_with_options,
+    "enqueue_workflow_with_options_async": _enqueue.enqueue_workflow_with_options_async,
+    "set_workflow_delay": set_workflow_delay,
+    "set_workflow_delay_async": set_workflow_delay_async,
+    "delete_workflow": _delete.delete_workflow,
+    "delete_workflow_async": _delete.delete_workflow_async,
+    "delete_workflows": _delete.delete_workflows,
+    "delete_workflows_async": _delete.delete_workflows_async,
+    "wait_first": _wait_first.wait_first,
+    "wait_first_async": _wait_first.wait_first_async,
+    "retrieve_queue": _queues.retrieve_queue,
+    "retrieve_queue_async": _queues.retrieve_queue_async,
+    "list_queues": _queues.list_queues,
+    "list_queues_async": _queues.list_queues_async,
+    "delete_queue": _queues.delete_queue,
+    "delete_queue_async": _queues.delete_queue_async,
+    "listen_queues": _queues.listen_queues,
+}
