@@ -8,65 +8,16 @@ private API and Postgres; these use the public API only and SQLite). ``expected`
 installed DBOS 2.x produces; where DBOS 2.x differs from the origin test (which follows DBOS's
 main branch), the comment above the case says so.
 
-tests/dbos_suite/test_dbos_suite.py runs each case under real DBOS and under the shim through the
+The cases are split by topic: this module (the first ported) and cases_*.py, which it imports so
+``CASES`` holds them all. tests/dbos_suite/test_dbos_suite.py runs each case under real DBOS and under the shim through the
 differential harness; tests/dbos_suite/expectations.py says which cases the shim is known to fail.
 '''
 
 from __future__ import annotations
 
-import textwrap
-from typing import Any, NamedTuple
+from tests.dbos_suite.program import CASES, case
 
-PRELUDE = """\
-import asyncio
-import inspect
-import os
-import threading
-import time
-
-from dbos import DBOS, DBOSConfig, DBOSConfiguredInstance, SendMessage, SetWorkflowID
-from dbos._error import DBOSException, DBOSMaxStepRetriesExceeded
-
-from fixtures.tracing import Counter, describe_error, id_shape
-
-config: DBOSConfig = {"name": "dbos-suite", "system_database_url": os.environ["D2R_DB_URL"]}
-DBOS(config=config)
-runs = Counter()
-
-
-def took(start, at_least=None, under=None):
-    \"\"\"A duration reduced to what the origin test asserts about it.\"\"\"
-    spent = time.monotonic() - start
-    return (at_least is None or spent >= at_least) and (under is None or spent < under)
-"""
-
-POSTLUDE = """
-
-def main():
-    DBOS.launch()
-    try:
-        result = scenario()
-        if inspect.iscoroutine(result):
-            result = asyncio.run(result)
-        return result
-    finally:
-        DBOS.destroy()
-"""
-
-
-class Case(NamedTuple):
-    origin: str  # "tests/<file>.py::<test>" in dbos-transact-py
-    source: str
-    expected: Any
-
-
-CASES: dict[str, Case] = {}
-
-
-def case(name: str, origin: str, body: str, expected: Any) -> None:
-    assert name not in CASES, name
-    source = PRELUDE + "\n" + textwrap.dedent(body).strip("\n") + "\n" + POSTLUDE
-    CASES[name] = Case(origin, source, expected)
+__all__ = ["CASES"]
 
 
 # -- tests/test_dbos.py ---------------------------------------------------------------------------
@@ -1555,3 +1506,6 @@ case(
      'longer_prefix': [],
      'prefix_not_at_start': []},
 )
+
+# The cases ported since, one module per topic: importing them registers them in CASES.
+from tests.dbos_suite import cases_async, cases_management, cases_messaging, cases_recovery  # noqa: E402,F401
