@@ -2168,6 +2168,272 @@ case(
 )
 
 
+# DBOS 2.31's enqueue by options: DBOS.enqueue_workflow_with_options (statuses, ambient
+# SetEnqueueOptions, DBOS's validation messages), duplication_policy="return-existing" (a handle on
+# the holder, from options and from SetEnqueueOptions), a child enqueued by options inside a workflow
+# (recorded as the parent's child), and a finished workflow's deduplication id freed (DBOS clears it).
+case(
+    "enqueue_with_options_and_return_existing",
+    """
+    from dbos import Queue, SetEnqueueOptions
+
+    queue = Queue("opts", concurrency=1, polling_interval_sec=0.05)
+    gate = threading.Event()
+
+    @DBOS.workflow()
+    def blocker():
+        gate.wait(10)
+        return "released"
+
+    @DBOS.workflow()
+    def work(x):
+        return x * 2
+
+    @DBOS.workflow()
+    def parent():
+        handle = DBOS.enqueue_workflow_with_options({"workflow_name": "work", "queue_name": "opts"}, 5)
+        return [handle.workflow_id, handle.get_result()]
+
+    def wait_until(check):
+        deadline = time.time() + 10
+        while not check():
+            if time.time() > deadline:
+                raise TimeoutError("condition never held")
+            time.sleep(0.01)
+
+    def scenario():
+        out = {}
+        with SetEnqueueOptions(deduplication_id="d"), SetWorkflowID("o-block"):
+            first = queue.enqueue(blocker)
+        wait_until(lambda: first.get_status().status == "PENDING")
+        held = DBOS.enqueue_workflow_with_options(
+            {"workflow_name": "work", "queue_name": "opts", "workflow_id": "o-1", "deduplication_id": "e",
+             "priority": 3}, 4)
+        st = held.get_status()
+        out["status"] = [held.workflow_id, st.status, st.queue_name, st.priority, st.deduplication_id, st.name,
+                         st.app_version, st.input]
+        existing = DBOS.enqueue_workflow_with_options(
+            {"workflow_name": "work", "queue_name": "opts", "workflow_id": "o-2", "deduplication_id": "d",
+             "duplication_policy": "return-existing"}, 9)
+        out["existing"] = [existing.workflow_id, DBOS.get_workflow_status("o-2")]
+        with SetEnqueueOptions(deduplication_id="d", duplication_policy="return-existing"), SetWorkflowID("o-3"):
+            out["existing_ambient"] = queue.enqueue(work, 11).workflow_id
+        with SetEnqueueOptions(priority=7), SetWorkflowID("o-4"):
+            ambient = DBOS.enqueue_workflow_with_options({"workflow_name": "work", "queue_name": "opts"}, 1)
+        out["ambient"] = [ambient.workflow_id, ambient.get_status().priority]
+        for options in [{"duplication_policy": "return-existing"}, {"priority": 0},
+                        {"duplication_policy": "bogus", "deduplication_id": "x"},
+                        {"queue_partition_key": "k", "deduplication_id": "x"}]:
+            try:
+                DBOS.enqueue_workflow_with_options({"workflow_name": "work", "queue_name": "opts", **options}, 1)
+            except DBOSException as exc:
+                out.setdefault("errors", []).append(str(exc))
+        try:
+            with SetEnqueueOptions(deduplication_id="d", duplication_policy="return-existing"):
+                DBOS.start_workflow(work, 1)
+        except DBOSException as exc:
+            out["not_enqueued"] = str(exc)
+        gate.set()
+        out["results"] = [first.get_result(), held.get_result(), ambient.get_result()]
+        done = first.get_status()
+        out["after"] = [done.status, done.deduplication_id]
+        again = DBOS.enqueue_workflow_with_options(
+            {"workflow_name": "work", "queue_name": "opts", "workflow_id": "o-5", "deduplication_id": "d",
+             "duplication_policy": "return-existing"}, 21)
+        out["freed"] = [again.workflow_id, again.get_result()]
+        with SetWorkflowID("o-par"):
+            out["parent"] = parent()
+        out["parent_steps"] = [[s["function_id"], s["function_name"], s["child_workflow_id"], s["output"]]
+                               for s in DBOS.list_workflow_steps("o-par")]
+        return out
+    """,
+    {'status': ['o-1', 'ENQUEUED', 'opts', 3, 'e', 'work', None, {'args': [4], 'kwargs': {}}],
+     'existing': ['o-block', None],
+     'existing_ambient': 'o-block',
+     'ambient': ['o-4', 7],
+     'errors': ["DBOS Error: duplication_policy 'return-existing' requires a deduplication_id.",
+                'DBOS Error: Invalid priority 0. Priority must be between 1~2147483647.',
+                "DBOS Error: Invalid duplication_policy bogus. Must be either 'reject' or 'return-existing'.",
+                'DBOS Error: Deduplication is not supported for partitioned queues'],
+     'not_enqueued': 'DBOS Error: Enqueue option(s) deduplication_id set on a workflow that is not being '
+                     'enqueued. These options are only supported when enqueueing a workflow onto a queue.',
+     'results': ['released', 8, 2],
+     'after': ['SUCCESS', None],
+     'freed': ['o-5', 42],
+     'parent': ['o-par-1', 10],
+     'parent_steps': [[1, 'work', 'o-par-1', None], [2, 'DBOS.getResult', 'o-par-1', 10]]},
+)
+
+
+# DBOS 2.31's delete_workflow(s): a deleted workflow has no status, steps or listing and cannot be
+# retrieved; its children stay unless delete_children=True; its id runs again from scratch (a child
+# that still exists is not re-run); a running one is stopped and awaiting it raises
+# DBOSNonExistentWorkflowError. wait_first returns the first workflow to finish and checks its
+# argument as DBOS does.
+case(
+    "delete_workflows_and_wait_first",
+    """
+    gate = threading.Event()
+
+    @DBOS.step()
+    def mark(name):
+        runs.hit(name)
+        return name
+
+    @DBOS.workflow()
+    def child(x):
+        return mark(f"child{x}")
+
+    @DBOS.workflow()
+    def parent(x):
+        handle = DBOS.start_workflow(child, x)
+        return [mark(f"parent{x}"), handle.get_result()]
+
+    @DBOS.workflow()
+    def blocked(name):
+        mark(f"{name}-start")
+        gate.wait(10)
+        mark(f"{name}-end")
+        return name
+
+    def wait_until(check):
+        deadline = time.time() + 10
+        while not check():
+            if time.time() > deadline:
+                raise TimeoutError("condition never held")
+            time.sleep(0.01)
+
+    def scenario():
+        out = {}
+        for n in (1, 2):
+            with SetWorkflowID(f"d-{n}"):
+                parent(n)
+        DBOS.delete_workflow("d-1")
+        out["deleted"] = [DBOS.get_workflow_status("d-1"), DBOS.get_workflow_status("d-1-1").status,
+                          DBOS.list_workflow_steps("d-1")]
+        try:
+            DBOS.retrieve_workflow("d-1")
+        except DBOSNonExistentWorkflowError as exc:
+            out["retrieve"] = str(exc)
+        DBOS.delete_workflow("d-2", delete_children=True)
+        out["with_children"] = [DBOS.get_workflow_status("d-2"), DBOS.get_workflow_status("d-2-1")]
+        out["listed"] = sorted(w.workflow_id for w in DBOS.list_workflows())
+        DBOS.delete_workflow("no-such-workflow")
+        with SetWorkflowID("d-1"):
+            out["again"] = parent(1)
+        again = DBOS.get_workflow_status("d-1")
+        out["again_status"] = [again.status, again.output, runs.snapshot()]
+        out["listed_again"] = sorted(w.workflow_id for w in DBOS.list_workflows())
+        with SetWorkflowID("w-slow"):
+            slow = DBOS.start_workflow(blocked, "slow")
+        with SetWorkflowID("w-fast"):
+            fast = DBOS.start_workflow(child, 9)
+        out["first"] = DBOS.wait_first([slow, fast], polling_interval_sec=0.05).workflow_id
+        for bad in ([], [fast, fast]):
+            try:
+                DBOS.wait_first(bad)
+            except ValueError as exc:
+                out.setdefault("wait_first_errors", []).append(str(exc))
+        wait_until(lambda: runs.get("slow-start") == 1)
+        DBOS.delete_workflows(["w-slow", "d-1-1"])
+        out["running_deleted"] = [DBOS.get_workflow_status("w-slow"), DBOS.get_workflow_status("d-1-1")]
+        gate.set()
+        try:
+            slow.get_result()
+        except DBOSNonExistentWorkflowError as exc:
+            out["awaited_deleted"] = str(exc)
+        out["final_runs"] = runs.snapshot()
+        return out
+    """,
+    {'deleted': [None, 'SUCCESS', []],
+     'retrieve': 'DBOS Error 5: Non-existent target workflow ID: d-1',
+     'with_children': [None, None],
+     'listed': ['d-1-1'],
+     'again': ['parent1', 'child1'],
+     'again_status': ['SUCCESS', ['parent1', 'child1'], {'child1': 1, 'child2': 1, 'parent1': 2, 'parent2': 1}],
+     'listed_again': ['d-1', 'd-1-1'],
+     'first': 'w-fast',
+     'wait_first_errors': ['handles must not be empty', 'handles must not contain duplicate workflow IDs'],
+     'running_deleted': [None, None],
+     'awaited_deleted': 'DBOS Error 5: Non-existent target workflow ID: w-slow',
+     'final_runs': {'child1': 1, 'child2': 1, 'child9': 1, 'parent1': 2, 'parent2': 1, 'slow-start': 1}},
+)
+
+
+# DBOS 2.31's delayed enqueues: DELAYED (listed as queued) until the delay passes, then run;
+# set_workflow_delay moves a DELAYED workflow's delay and leaves others alone, with DBOS's messages;
+# a DELAYED workflow can be cancelled or resumed (runs at once). The queue table: retrieve_queue and
+# list_queues see queues declared with register_queue (not Queue(...)), delete_queue removes one.
+case(
+    "delayed_enqueue_and_queue_table",
+    """
+    from dbos import Queue, SetEnqueueOptions
+
+    queue = Queue("later", polling_interval_sec=0.05)
+
+    @DBOS.workflow()
+    def work(x):
+        runs.hit("work")
+        return x * 2
+
+    def scenario():
+        out = {}
+        DBOS.register_queue("table", worker_concurrency=2, priority_enabled=True, polling_interval_sec=0.05)
+        started = time.time()
+        with SetEnqueueOptions(delay_seconds=0.5), SetWorkflowID("dl-1"):
+            delayed = queue.enqueue(work, 2)
+        st = delayed.get_status()
+        out["delayed"] = [st.status, st.queue_name, st.delay_until_epoch_ms >= int(started * 1000) + 500]
+        out["listed"] = [[w.workflow_id, w.status] for w in DBOS.list_queued_workflows()]
+        out["result"] = [delayed.get_result(), time.time() - started >= 0.5]
+        with SetEnqueueOptions(delay_seconds=100), SetWorkflowID("dl-2"):
+            moved = queue.enqueue(work, 3)
+        DBOS.set_workflow_delay("dl-2", delay_seconds=0)
+        out["moved"] = moved.get_result()
+        DBOS.set_workflow_delay("dl-2", delay_seconds=5)
+        out["finished_unaffected"] = moved.get_status().status
+        for kwargs in [{"delay_seconds": 1, "delay_until_epoch_ms": 1}, {}, {"delay_seconds": -1}]:
+            try:
+                DBOS.set_workflow_delay("dl-2", **kwargs)
+            except DBOSException as exc:
+                out.setdefault("errors", []).append(str(exc))
+        by_options = DBOS.enqueue_workflow_with_options(
+            {"workflow_name": "work", "queue_name": "later", "workflow_id": "dl-3", "delay_seconds": 100}, 4)
+        out["by_options"] = by_options.get_status().status
+        DBOS.cancel_workflow("dl-3")
+        out["cancelled"] = by_options.get_status().status
+        with SetEnqueueOptions(delay_seconds=100), SetWorkflowID("dl-4"):
+            resumed = queue.enqueue(work, 5)
+        DBOS.resume_workflow("dl-4")
+        out["resumed"] = resumed.get_result()
+        out["runs"] = runs.snapshot()
+        table = DBOS.retrieve_queue("table")
+        out["retrieved"] = [table.name, table.worker_concurrency, table.concurrency, table.priority_enabled]
+        out["not_in_table"] = [DBOS.retrieve_queue("later"), DBOS.retrieve_queue("nope")]
+        out["list_queues"] = [[q.name, q.worker_concurrency] for q in DBOS.list_queues()]
+        DBOS.delete_queue("table")
+        out["after_delete_queue"] = [DBOS.retrieve_queue("table"), DBOS.list_queues()]
+        return out
+    """,
+    {'delayed': ['DELAYED', 'later', True],
+     'listed': [['dl-1', 'DELAYED']],
+     'result': [4, True],
+     'moved': 6,
+     'finished_unaffected': 'SUCCESS',
+     'errors': ['DBOS Error: Specify either delay_seconds or delay_until_epoch_ms, not both',
+                'DBOS Error: Must specify either delay_seconds or delay_until_epoch_ms',
+                'DBOS Error: delay_seconds must be >= 0'],
+     'by_options': 'DELAYED',
+     'cancelled': 'CANCELLED',
+     'resumed': 10,
+     'runs': {'work': 3},
+     'retrieved': ['table', 2, None, True],
+     'not_in_table': [None, None],
+     'list_queues': [['table', 2]],
+     'after_delete_queue': [None, []]},
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source
