@@ -42,11 +42,17 @@ LaneKey = tuple[str, str | None]
 
 @dataclass(frozen=True)
 class Limits:
+    """A queue's limits at the scope each applies to: queue-wide, then per partition key."""
+
     concurrency: int | None = None
     worker_concurrency: int | None = None
     limit: int | None = None
     period: float | None = None
     partitioned: bool = False
+    partition_concurrency: int | None = None
+    partition_worker_concurrency: int | None = None
+    partition_limit: int | None = None
+    partition_period: float | None = None
 
 
 UNLIMITED = Limits()
@@ -71,7 +77,17 @@ class RateWindow:
 
 
 @dataclass
+class Totals:
+    """A queue's running workflows and dispatch times, all partitions together."""
+
+    running: set[str] = field(default_factory=set)
+    window: RateWindow = field(default_factory=RateWindow)
+
+
+@dataclass
 class Lane:
+    """One partition of a queue (the whole queue when it is not partitioned)."""
+
     key: LaneKey
     waiting: list[tuple[int, int, int, str]] = field(default_factory=list)  # (priority, created, seq, pid)
     running: set[str] = field(default_factory=set)
@@ -84,6 +100,7 @@ class Dispatcher:
         self.lifecycle = lifecycle
         self.clock = clock
         self.lanes: dict[LaneKey, Lane] = {}
+        self.totals: dict[str, Totals] = {}
         self.where: dict[str, LaneKey] = {}
         self.futures: dict[str, asyncio.Future[int]] = {}
         self.dropped: set[str] = set()
@@ -107,6 +124,30 @@ class Dispatcher:
         if lane is None:
             lane = self.lanes[key] = Lane(key)
         return lane
+
+    def _totals(self, lane: Lane) -> Totals:
+        totals = self.totals.get(lane.key[0])
+        if totals is None:
+            totals = self.totals[lane.key[0]] = Totals()
+        return totals
+
+    def _occupy(self, lane: Lane, pid: str) -> None:
+        lane.running.add(pid)
+        self._totals(lane).running.add(pid)
+
+    def _vacate(self, lane: Lane, pid: str) -> None:
+        lane.running.discard(pid)
+        self._totals(lane).running.discard(pid)
+
+    def _pump_queue(self, lane: Lane) -> None:
+        """A slot of ``lane`` freed: with queue-wide limits over partitions, any partition may go."""
+        if lane.key[1] is None:
+            self.pump(lane)
+            return
+        self.pump(lane)
+        for key, other in list(self.lanes.items()):
+            if key[0] == lane.key[0] and other is not lane:
+                self.pump(other)
 
     # -- what the lifecycle tells it -----------------------------------------------------------
 
@@ -186,7 +227,7 @@ class Dispatcher:
     def _running(self, plan: Plan) -> None:
         assert plan.queue is not None
         lane = self._lane(plan.queue, plan.partition)
-        lane.running.add(plan.promise_id)
+        self._occupy(lane, plan.promise_id)
         self.where[plan.promise_id] = lane.key
 
     def finished(self, run: Run) -> None:
@@ -194,8 +235,8 @@ class Dispatcher:
         if key is None:
             return
         lane = self.lanes[key]
-        lane.running.discard(run.plan.promise_id)
-        self.pump(lane)
+        self._vacate(lane, run.plan.promise_id)
+        self._pump_queue(lane)
 
     def cancelled(self, pid: str) -> None:
         key = self.where.get(pid)
@@ -221,7 +262,7 @@ class Dispatcher:
             return
         if not self._forget_delay(pid):
             self.dropped.add(pid)  # its heap entry is skipped when reached
-        lane.running.add(pid)
+        self._occupy(lane, pid)
         self.dispatched += 1
         task = asyncio.get_running_loop().create_task(self._dispatch(lane, pid, int(self.clock() * 1000)))
         self._tasks.add(task)
@@ -245,14 +286,30 @@ class Dispatcher:
     # -- dispatching ---------------------------------------------------------------------------
 
     def capacity(self, lane: Lane, limits: Limits, now: float) -> float:
+        """How many more of ``lane``'s work may start now. One process dispatches everything, so
+        a global limit and a per-worker one count the same workflows (docs/queues.md, limits)."""
+        totals = self._totals(lane)
         room: float = math.inf
-        running = len(lane.running)
-        for cap in (limits.concurrency, limits.worker_concurrency):
+        for cap, running in ((limits.concurrency, totals.running), (limits.worker_concurrency, totals.running),
+                             (limits.partition_concurrency, lane.running),
+                             (limits.partition_worker_concurrency, lane.running)):
             if cap is not None:
-                room = min(room, cap - running)
-        if limits.limit is not None and limits.period is not None:
-            room = min(room, lane.window.remaining(limits.limit, limits.period, now))
+                room = min(room, cap - len(running))
+        for limit, period, window in ((limits.limit, limits.period, totals.window),
+                                      (limits.partition_limit, limits.partition_period, lane.window)):
+            if limit is not None and period is not None:
+                room = min(room, window.remaining(limit, period, now))
         return room
+
+    def _reopens_at(self, lane: Lane, limits: Limits, now: float) -> float | None:
+        """When a full rate window of ``lane`` lets one more start, if one is what blocks it."""
+        totals = self._totals(lane)
+        for limit, period, window in ((limits.limit, limits.period, totals.window),
+                                      (limits.partition_limit, limits.partition_period, lane.window)):
+            if limit is not None and period is not None and window.starts and window.remaining(
+                    limit, period, now) < 1:
+                return window.reopens_at(period)
+        return None
 
     def pump(self, lane: Lane) -> None:
         if not self.loaded:
@@ -263,16 +320,17 @@ class Dispatcher:
         while lane.waiting:
             now = self.clock()
             if self.capacity(lane, limits, now) < 1:
-                if limits.limit is not None and limits.period is not None and lane.window.starts and (
-                        lane.window.remaining(limits.limit, limits.period, now) < 1):
-                    self._wake_later(lane, lane.window.reopens_at(limits.period) - now)
+                reopens = self._reopens_at(lane, limits, now)
+                if reopens is not None:
+                    self._wake_later(lane, reopens - now)
                 return
             _, _, _, pid = heapq.heappop(lane.waiting)
             if pid in self.dropped:
                 self.dropped.discard(pid)
                 continue
-            lane.running.add(pid)
+            self._occupy(lane, pid)
             lane.window.add(now)
+            self._totals(lane).window.add(now)
             self.dispatched += 1
             task = asyncio.get_running_loop().create_task(self._dispatch(lane, pid, int(now * 1000)))
             self._tasks.add(task)
@@ -302,11 +360,11 @@ class Dispatcher:
                 data = record.value.data
                 future.set_result(int(data.get("at", at_ms)) if isinstance(data, dict) else at_ms)
             return
-        lane.running.discard(pid)  # cancelled meanwhile
+        self._vacate(lane, pid)  # cancelled meanwhile
         self.where.pop(pid, None)
         if future is not None and not future.done():
             future.cancel()
-        self.pump(lane)
+        self._pump_queue(lane)
 
     # -- after a restart -----------------------------------------------------------------------
 
@@ -337,14 +395,15 @@ class Dispatcher:
             lane = self._lane(queue, permit.tags.get(rec.TAG_PARTITION))
             if at > horizon:
                 lane.window.add(at)
+                self._totals(lane).window.add(at)
             if pid in self.where:
                 continue
             root = await self.lifecycle.get(pid)
             if root is not None and root.state == "pending" and await self.lifecycle.get(cancel_marker_id(pid)) is None:
-                lane.running.add(pid)
+                self._occupy(lane, pid)
                 self.where[pid] = lane.key
-        for lane in self.lanes.values():
-            lane.window.starts = deque(sorted(lane.window.starts))
+        for window in [lane.window for lane in self.lanes.values()] + [t.window for t in self.totals.values()]:
+            window.starts = deque(sorted(window.starts))
         self.loaded = True
         self.pump_all()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, TypedDict
+from typing import Any
 
 from shim._dispatch import Limits
 from shim._enqueue import (
@@ -32,13 +32,8 @@ from shim._lifecycle import (
     here,
     scoped,
 )
+from shim._queue_config import QueueConfig, QueueRateLimit, validate
 from shim.errors import DBOSException, ShimUnsupportedError
-
-
-class QueueRateLimit(TypedDict):
-    limit: int
-    period: float
-
 
 _registry: dict[str, Queue] = {}
 _lock = threading.Lock()
@@ -73,29 +68,15 @@ def _announce(name: str) -> None:
         listener(name)
 
 
-def _validate(*, concurrency: int | None, worker_concurrency: int | None, limiter: QueueRateLimit | None,
-              polling_interval_sec: float) -> None:
-    """DBOS's checks and messages (dbos/_queue.py ``_validate_queue``)."""
-    if worker_concurrency is not None and concurrency is not None and worker_concurrency > concurrency:
-        raise ValueError("concurrency must be greater than or equal to worker_concurrency")
-    if polling_interval_sec <= 0.0:
-        raise ValueError("polling_interval_sec must be positive")
-    if limiter is not None and (limiter.get("limit") is None or limiter.get("period") is None):
-        raise ValueError("limiter must specify both 'limit' and 'period'")
-
-
 def _refuse(api: str, **values: Any) -> None:
     for name, value in values.items():
         if value not in (None, False):
-            raise ShimUnsupportedError(
-                f"{api}({name}=...)",
-                "per-partition limits and database-backed queue settings are not built; use "
-                "partition_queue=True (every limit per partition) or an unpartitioned queue.",
-            )
+            raise ShimUnsupportedError(f"{api}({name}=...)", "a queue of another application or database is not "
+                                                             "built: the shim's queues live in this process.")
 
 
-class Queue:
-    """Drop-in for ``dbos.Queue``: a named queue with DBOS's flow control."""
+class Queue(QueueConfig):
+    """Drop-in for ``dbos.Queue``: a named queue with DBOS's flow control (shim/_queue_config.py)."""
 
     def __init__(self, name: str, concurrency: int | None = None, limiter: QueueRateLimit | None = None, *,
                  worker_concurrency: int | None = None, global_concurrency: int | None = None,
@@ -104,12 +85,20 @@ class Queue:
                  database_backed_queue: bool = False, client_system_database: Any = None,
                  application_name: str | None = None, priority_enabled: bool = False,
                  partition_queue: bool = False) -> None:
-        self._init(name, concurrency, limiter, worker_concurrency=worker_concurrency,
-                   global_concurrency=global_concurrency, partition_concurrency=partition_concurrency,
-                   partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
-                   polling_interval_sec=polling_interval_sec, client_system_database=client_system_database,
-                   application_name=application_name, priority_enabled=priority_enabled,
-                   partition_queue=partition_queue, api="Queue")
+        _refuse("Queue", client_system_database=client_system_database, application_name=application_name)
+        if not database_backed_queue:
+            validate(concurrency=concurrency, worker_concurrency=worker_concurrency,
+                     global_concurrency=global_concurrency, partition_concurrency=partition_concurrency,
+                     partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
+                     partition_queue=partition_queue, polling_interval_sec=polling_interval_sec, limiter=limiter)
+        self.name = name
+        self._registered = False  # by DBOS.register_queue: what retrieve_queue, list_queues and setters see
+        self._configure(concurrency=concurrency if global_concurrency is None else global_concurrency,
+                        worker_concurrency=worker_concurrency, limiter=limiter,
+                        partition_concurrency=partition_concurrency,
+                        partition_worker_concurrency=partition_worker_concurrency,
+                        partition_limiter=partition_limiter, priority_enabled=priority_enabled,
+                        partition_queue=partition_queue, polling_interval_sec=polling_interval_sec)
         if database_backed_queue:
             return  # a handle on a queue declared elsewhere (DBOS.enqueue_workflow builds these)
         with _lock:
@@ -118,77 +107,8 @@ class Queue:
             _registry[name] = self
         _announce(name)
 
-    def _init(self, name: str, concurrency: int | None, limiter: QueueRateLimit | None, *,
-              worker_concurrency: int | None, global_concurrency: int | None, partition_concurrency: int | None,
-              partition_worker_concurrency: int | None, partition_limiter: QueueRateLimit | None,
-              polling_interval_sec: float, client_system_database: Any, application_name: str | None,
-              priority_enabled: bool, partition_queue: bool, api: str) -> None:
-        if concurrency is not None and global_concurrency is not None:
-            raise ValueError("concurrency is deprecated in favor of global_concurrency; set only one of them")
-        _refuse(api, partition_concurrency=partition_concurrency,
-                partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
-                client_system_database=client_system_database, application_name=application_name)
-        concurrency = concurrency if global_concurrency is None else global_concurrency
-        _validate(concurrency=concurrency, worker_concurrency=worker_concurrency, limiter=limiter,
-                  polling_interval_sec=polling_interval_sec)
-        self.name = name
-        self._concurrency = concurrency
-        self._worker_concurrency = worker_concurrency
-        self._limiter = limiter
-        self._priority_enabled = priority_enabled
-        self._partition_queue = partition_queue
-        self._polling_interval_sec = polling_interval_sec
-        self._registered = False  # by DBOS.register_queue: what retrieve_queue and list_queues see
-
-    def _limits(self) -> Limits:
-        limiter = self._limiter
-        return Limits(concurrency=self._concurrency, worker_concurrency=self._worker_concurrency,
-                      limit=limiter["limit"] if limiter else None,
-                      period=float(limiter["period"]) if limiter else None,
-                      partitioned=self._partition_queue)
-
-    # DBOS's read-only views of the configuration
-    @property
-    def concurrency(self) -> int | None:
-        return self._concurrency
-
-    @property
-    def global_concurrency(self) -> int | None:
-        return None if self._partition_queue else self._concurrency
-
-    @property
-    def worker_concurrency(self) -> int | None:
-        return self._worker_concurrency
-
-    @property
-    def limiter(self) -> QueueRateLimit | None:
-        return self._limiter
-
-    @property
-    def priority_enabled(self) -> bool:
-        return self._priority_enabled
-
-    @property
-    def partition_queue(self) -> bool:
-        return self._partition_queue
-
-    @property
-    def polling_interval_sec(self) -> float:
-        return self._polling_interval_sec
-
     def __repr__(self) -> str:
         return f"Queue({self.name!r})"
-
-    def __getattr__(self, name: str) -> Any:
-        """DBOS's run-time reconfiguration (``set_*``, ``get_*_async``, partition limits) is not built."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-
-        def refuse(*_: Any, **__: Any) -> Any:
-            raise ShimUnsupportedError(f"Queue.{name}", "a queue's configuration is fixed where it is declared; "
-                                                        "declare it again with DBOS.register_queue.")
-
-        return refuse
 
     # -- enqueueing ------------------------------------------------------------------------------
 
@@ -239,12 +159,15 @@ def register_queue(name: str, *, worker_concurrency: int | None = None, global_c
     running version, update) a queue. Its configuration lives in this process."""
     if on_conflict not in ("update_if_latest_version", "always_update", "never_update"):
         raise DBOSException(f"Invalid on_conflict {on_conflict!r}")
-    queue = Queue.__new__(Queue)
-    queue._init(name, concurrency, limiter, worker_concurrency=worker_concurrency,
-                global_concurrency=global_concurrency, partition_concurrency=partition_concurrency,
-                partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
-                polling_interval_sec=polling_interval_sec, client_system_database=None, application_name=None,
-                priority_enabled=priority_enabled, partition_queue=partition_queue, api="DBOS.register_queue")
+    validate(concurrency=concurrency, worker_concurrency=worker_concurrency, global_concurrency=global_concurrency,
+             partition_concurrency=partition_concurrency, partition_worker_concurrency=partition_worker_concurrency,
+             partition_limiter=partition_limiter, partition_queue=partition_queue,
+             polling_interval_sec=polling_interval_sec, limiter=limiter)
+    queue = Queue(name, concurrency, limiter, worker_concurrency=worker_concurrency,
+                  global_concurrency=global_concurrency, partition_concurrency=partition_concurrency,
+                  partition_worker_concurrency=partition_worker_concurrency, partition_limiter=partition_limiter,
+                  polling_interval_sec=polling_interval_sec, priority_enabled=priority_enabled,
+                  partition_queue=partition_queue, database_backed_queue=True)
     queue._registered = True
     with _lock:
         existing = _registry.get(name)

@@ -17,7 +17,7 @@ import pytest
 
 from shim import DBOS, Queue, SetEnqueueOptions, SetWorkflowID, _queues
 from shim._dispatch import RateWindow
-from shim.errors import DBOSAwaitedWorkflowCancelledError, DBOSQueueDeduplicatedError
+from shim.errors import DBOSAwaitedWorkflowCancelledError, DBOSException, DBOSQueueDeduplicatedError
 
 WAIT = 10  # seconds any single wait in these tests may take before it is a failure
 
@@ -280,15 +280,53 @@ def test_queue_declaration_is_checked_as_dbos_checks_it(launched: None) -> None:
     assert registered.worker_concurrency == 3
 
 
-def test_run_time_reconfiguration_is_refused_by_name(launched: None) -> None:
-    from shim.errors import ShimUnsupportedError
+def test_run_time_reconfiguration_changes_the_limits_observed(launched: None) -> None:
+    fixed = Queue("fixed", concurrency=2, limiter={"limit": 3, "period": 1.5})
+    assert (fixed.concurrency, fixed.worker_concurrency, fixed.limiter) == (2, None, {"limit": 3, "period": 1.5})
+    with pytest.raises(DBOSException, match="only supported for queues registered via DBOS.register_queue"):
+        fixed.set_concurrency(3)
+    live = DBOS.register_queue("live", worker_concurrency=1)
+    with pytest.raises(ValueError, match="worker_concurrency must be less than or equal to concurrency"):
+        live.set_global_concurrency(0)
+    first = [live.enqueue(queued_work, i, 0.05) for i in range(3)]
+    assert [h.get_result() for h in first] == [0, 1, 2] and log.max_overlap() == 1
+    live.set_worker_concurrency(3)
+    assert DBOS.retrieve_queue("live").worker_concurrency == 3
+    global barrier
+    barrier = threading.Barrier(3)  # the first three must run together now
+    second = [live.enqueue(queued_work, i, 0.05) for i in range(9)]
+    assert sorted(h.get_result() for h in second) == list(range(9))
+    assert 1 < log.max_active <= 3
 
-    queue = Queue("fixed", concurrency=2, limiter={"limit": 3, "period": 1.5})
-    assert (queue.concurrency, queue.worker_concurrency, queue.limiter) == (2, None, {"limit": 3, "period": 1.5})
-    with pytest.raises(ShimUnsupportedError, match="Queue.set_concurrency"):
-        queue.set_concurrency(3)
-    with pytest.raises(ShimUnsupportedError, match="partition_limiter"):
-        Queue("per-partition", partition_limiter={"limit": 1, "period": 1.0})
+
+spans: dict[str, list[tuple[float, float]]] = {}
+
+
+@DBOS.workflow()
+def partition_work(key: str, hold: float) -> str:
+    started = log.enter(key)
+    time.sleep(hold)
+    log.leave(started)
+    with log.lock:
+        spans.setdefault(key, []).append((started, time.monotonic()))
+    return key
+
+
+def test_partition_limits_hold_per_partition_and_queue_wide(launched: None) -> None:
+    spans.clear()
+    queue = Queue("per-partition", concurrency=3, partition_concurrency=1)
+    assert queue.partition_queue and queue.partition_concurrency == 1 and queue.global_concurrency == 3
+    handles = []
+    for i in range(12):
+        with SetEnqueueOptions(queue_partition_key=f"k{i % 4}"):
+            handles.append(queue.enqueue(partition_work, f"k{i % 4}", 0.03))
+    assert len([h.get_result() for h in handles]) == 12
+    assert 1 < log.max_overlap() <= 3  # queue-wide, over four partitions that could run four
+    for key, key_spans in spans.items():
+        ordered = sorted(key_spans)
+        assert len(ordered) == 3 and all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:], strict=False)), key
+    with pytest.raises(ValueError, match="global_concurrency must be greater than or equal to partition_concurrency"):
+        Queue("bad-partition", concurrency=1, partition_concurrency=2)
 
 
 @DBOS.workflow()
