@@ -1,49 +1,140 @@
-"""D2R112 events: ``DBOS.set_event`` / ``DBOS.get_event`` need durable promises; each use gets a precise TODO."""
+"""D2R112 events: ``DBOS.set_event`` / ``DBOS.get_event`` become versioned durable promises."""
 
 from __future__ import annotations
 
-from codemod.rules._marker import ApiMarker
+from codemod.rules._promises import Form, PromiseRewrite
 from codemod.rules.base import Example, Rule
 
-SET = (
-    "DBOS.set_event publishes a value under a key, last writer wins, readable while the workflow runs. Resonate: "
-    "a promise settles once; for a value published once, resolve a promise with a well-known id "
-    "(`await resonate.promises.resolve(f\"{wf_id}.{key}\", ...)` from a step); for a changing value keep it in "
-    "your own store"
-)
-GET = (
-    "DBOS.get_event waits up to a timeout and returns None if unset. Resonate: "
-    "`await (await resonate.get(f\"{wf_id}.{key}\")).result()` waits for the promise the workflow resolves; "
-    "wrap it in asyncio.wait_for for the timeout"
+GET = ("workflow_id", "key", "timeout_seconds")
+ALL = (
+    "DBOS.get_all_events lists every key a workflow set: Resonate cannot list the event promises of a workflow "
+    "(promise search by id prefix is not in the local store); read each key you know with `await get_event(...)`"
 )
 
 
-class Events(ApiMarker):
+class Events(PromiseRewrite):
     CODE = "D2R112"
     TRIGGERS = ("event",)
-    DESCRIPTION = "Mark DBOS events with how to express them as durable promises."
-    REASONS = {
-        "DBOS.set_event": SET,
-        "DBOS.set_event_async": SET,
-        "DBOS.get_event": GET,
-        "DBOS.get_event_async": GET,
-        "DBOS.get_all_events": GET,
-        "DBOS.get_all_events_async": GET,
+    DESCRIPTION = "Turn DBOS events into versioned durable promises (set_event writes, get_event reads the last)."
+    FORMS = {
+        "DBOS.set_event": Form("set_event", ("key", "value"), "workflow"),
+        "DBOS.set_event_async": Form("set_event", ("key", "value"), "workflow", awaited_by_user=True),
+        "DBOS.get_event": Form("get_event", GET, "anywhere"),
+        "DBOS.get_event_async": Form("get_event", GET, "anywhere", awaited_by_user=True),
     }
+    REASONS = {"DBOS.get_all_events": ALL, "DBOS.get_all_events_async": ALL}
 
 
 RULE = Rule(
     code="D2R112",
     name="events",
-    summary="`DBOS.set_event`/`DBOS.get_event` need durable promises: marked with a TODO",
+    summary="Turn `DBOS.set_event`/`DBOS.get_event` into versioned durable promises",
     explanation=(
         "DBOS events are last-writer-wins key/value pairs attached to a workflow, readable while it runs; "
-        "`get_event` waits up to a timeout and returns `None`. A Resonate promise settles once, so an event "
-        "written once maps onto a promise with a well-known id, and one written several times does not. Each "
-        "call is marked with a TODO that says which."
+        "`get_event` waits up to a timeout and returns `None`. A Resonate promise settles once, so each value is "
+        "a new *version*, the promise `{workflow_id}:event/{key}/{v}` (the shim's ids, docs/messaging.md):\n\n"
+        "- `DBOS.set_event(key, value)` directly in a workflow becomes `await set_event(ctx, key, value)`: a durable "
+        "step that resolves the first version not yet settled, so a replay does not write again.\n"
+        "- `DBOS.get_event(workflow_id, key, timeout_seconds=T)` becomes `await get_event(workflow_id, key, "
+        "timeout_seconds=T)` in async code (in a workflow, `await ctx.run(as_step, get_event, ...)`, one durable "
+        "operation as in DBOS): it waits up to `T` for version 0 (`None` if none comes, also for a workflow that "
+        "does not exist) and returns the last resolved version.\n\n"
+        "The functions are added to the migrated module (see D2R111, which shares them). Left with a TODO: "
+        "`set_event` outside a module-level workflow (DBOS also allows it in a step), `get_event` in sync code "
+        "(it must be awaited), `serialization_type=`, and `get_all_events`. Values cross Resonate's JSON codec."
     ),
     examples=(
         Example(
+            title='A workflow publishes its state; async code reads it',
+            before='''
+            from dbos import DBOS
+
+            @DBOS.workflow()
+            def checkout(order: str) -> str:
+                DBOS.set_event("status", "paid")
+                return order
+
+            async def status(workflow_id: str):
+                return await DBOS.get_event_async(workflow_id, "status", timeout_seconds=10)
+            ''',
+            after='''
+            import asyncio
+            import time
+            import uuid
+            from resonate.context import Context
+            from resonate.types import PromiseRecord, Value
+            from typing import Any
+
+
+            def promise_segment(text: str | None) -> str:
+                """A topic or event key as one promise-id segment (docs/rules/D2R111.md); the None topic is ``~``."""
+                if text is None:
+                    return "~"
+                return "".join(
+                    c if c.isascii() and (c.isalnum() or c in "_-") else "".join(f"%{b:02X}" for b in c.encode())
+                    for c in text
+                )
+
+
+            async def open_slot(promise_id: str) -> PromiseRecord:
+                """Create-or-get a message or event slot: the sender, the receiver or a reader may come first."""
+                keep_ms = 10 * 365 * 86_400_000  # DBOS keeps messages and events until the workflow is deleted
+                return await resonate.promises.create(promise_id, int(time.time() * 1000) + keep_ms, Value(), {})
+
+
+            def slot_value(data: Any) -> Any:
+                """The value in a settled slot: written by this program (or the shim), or any JSON written from outside."""
+                return data.get("json") if isinstance(data, dict) and "d2r" in data else data
+
+
+            async def fill_slot(promise_id: str, value: Any) -> bool:
+                """Resolve a slot with ``value`` unless it is settled: True when the slot holds this write."""
+                record = await open_slot(promise_id)
+                if record.state != "pending":
+                    return False
+                tag = str(uuid.uuid4())
+                record = await resonate.promises.resolve(promise_id, Value(data={"d2r": 1, "tag": tag, "json": value}))
+                data = record.value.data
+                return isinstance(data, dict) and data.get("tag") == tag
+
+
+            async def publish_event(ctx: Context, workflow_id: str, key: str, value: Any) -> None:
+                """A durable step: write the next version ``{workflow_id}:event/{key}/{v}`` of an event."""
+                v = 0
+                while not await fill_slot(f"{workflow_id}:event/{promise_segment(key)}/{v}", value):
+                    v += 1
+
+
+            async def set_event(ctx: Context, key: str, value: Any) -> None:
+                """DBOS.set_event: a new version of the workflow's event; readers see the last one (last writer wins)."""
+                await ctx.run(publish_event, ctx.info.id, key, value)
+
+
+            async def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+                """DBOS.get_event: the event's last version, waiting up to the timeout for a first one (else None)."""
+                first = f"{workflow_id}:event/{promise_segment(key)}/0"
+                if (await open_slot(first)).state == "pending":
+                    try:
+                        await asyncio.wait_for((await resonate.get(first)).result(), timeout_seconds)
+                    except TimeoutError:
+                        return None
+                value, v = None, 0
+                while (record := await open_slot(f"{workflow_id}:event/{promise_segment(key)}/{v}")).state == "resolved":
+                    value, v = slot_value(record.value.data), v + 1
+                return value
+
+            @resonate.register
+            async def checkout(ctx: Context, order: str) -> str:
+                # TODO(dbos2resonate): D2R102 this module uses the Resonate instance `resonate` but neither creates nor imports it: import it from the module that replaced DBOS(config=...). See docs/rules/D2R102.md
+                await set_event(ctx, "status", "paid")
+                return order
+
+            async def status(workflow_id: str):
+                return await get_event(workflow_id, "status", timeout_seconds=10)
+            ''',
+        ),
+        Example(
+            title='A read in sync code must be awaited: a TODO',
             before='''
             from dbos import DBOS
 
@@ -54,12 +145,11 @@ RULE = Rule(
             from dbos import DBOS
 
             def status(workflow_id: str):
-                # TODO(dbos2resonate): D2R112 DBOS.get_event waits up to a timeout and returns None if unset. Resonate: `await (await resonate.get(f"{wf_id}.{key}")).result()` waits for the promise the workflow resolves; wrap it in asyncio.wait_for for the timeout. See docs/rules/D2R112.md
+                # TODO(dbos2resonate): D2R112 DBOS.get_event in sync code: it becomes `await get_event(...)` (a function migrate adds once a call is converted; see the rule's docs), which needs an async caller; make this function `async def` and await it where it is called. See docs/rules/D2R112.md
                 return DBOS.get_event(workflow_id, "status", timeout_seconds=10)
             ''',
         ),
     ),
-    fixable=False,
     transformer=Events,
-    todo_reason="a DBOS event (last writer wins) is not a once-settled promise",
+    todo_reason="the call is not in a place where the durable-promise rewrite applies (the TODO says which)",
 )

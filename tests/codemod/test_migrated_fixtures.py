@@ -57,10 +57,14 @@ NOT_RUN: dict[str, str] = {
     "context_ids": "it reports DBOS.workflow_id and DBOS.step_id outside workflows, which have no Resonate value",
     "durable_sleep": "it calls DBOS.sleep outside a workflow and catches DBOSException",
     "exception_types": "it calls workflows through a helper that receives them as values, and uses dbos.error",
-    "human_in_the_loop": "send/recv, events and DBOSClient need a person (D2R111, D2R112, D2R205)",
+    "human_in_the_loop": "its workflow's recv and set_event are converted (D2R111, D2R112), but its HTTP handlers are "
+                         "sync functions that start workflows, send and read events, which need async callers "
+                         "(D2R105, D2R106, D2R111, D2R112 TODOs); it also uses DBOSClient (D2R205) and get_all_events",
     "idempotency": "it calls workflows through a helper that receives them as values, and catches DBOS errors",
     "recursion": "it retrieves every level of the recursion by DBOS's child ids (`factorial-5-1`)",
-    "saga_trip": "send/recv, events and streams need a person (D2R111, D2R112, D2R204)",
+    "saga_trip": "its workflow's recv and set_event are converted (D2R111, D2R112), but it writes and reads DBOS "
+                 "streams (D2R204), and run_trip is a sync function that starts the workflow, sends and reads events "
+                 "(D2R105, D2R106, D2R111, D2R112 TODOs)",
     "step_outside_workflow": "it calls steps outside workflows, where a Resonate step has no ctx",
     "step_retries": "it catches DBOSMaxStepRetriesExceeded, which Resonate does not raise",
 }
@@ -202,7 +206,60 @@ def main() -> dict:
     return trace
 '''
 
-INLINE_PROGRAMS = {"fan_out": FAN_OUT}
+MESSAGES = '''\
+"""Messages and events: messages sent before the workflow waits arrive in FIFO order per topic, a silent topic
+times out to None, the workflow messages itself on the default topic, and events are last-writer-wins."""
+
+import os
+
+from dbos import DBOS, DBOSConfig, SetWorkflowID
+
+config: DBOSConfig = {"name": "messages", "system_database_url": os.environ["D2R_DB_URL"]}
+DBOS(config=config)
+
+runs: list[str] = []
+
+
+@DBOS.step()
+def record(what: str) -> str:
+    runs.append(what)
+    return what
+
+
+@DBOS.workflow()
+def inbox(n: int) -> dict:
+    DBOS.set_event("state", "waiting")
+    go = DBOS.recv("go", timeout_seconds=10)
+    orders = []
+    for _ in range(n):
+        orders.append(DBOS.recv("orders", timeout_seconds=10))
+    silent = DBOS.recv("silent", timeout_seconds=0.2)
+    DBOS.send(DBOS.workflow_id, {"note": "to myself"})
+    note = DBOS.recv(timeout_seconds=10)
+    record(f"received {len(orders)}")
+    DBOS.set_event("state", "done")
+    return {"go": go, "orders": orders, "silent": silent, "note": note}
+
+
+def main() -> dict:
+    DBOS.launch()
+    with SetWorkflowID("inbox-1"):
+        handle = DBOS.start_workflow(inbox, 3)
+    trace = {"state_while_waiting": DBOS.get_event("inbox-1", "state", timeout_seconds=10)}
+    for item in ["a", "b", "c"]:
+        DBOS.send("inbox-1", item, "orders")
+    DBOS.send("inbox-1", "now", topic="go")
+    trace["result"] = handle.get_result()
+    trace["state_at_end"] = DBOS.get_event("inbox-1", "state", timeout_seconds=10)
+    trace["event_of_no_workflow"] = DBOS.get_event("no-such-workflow", "state", timeout_seconds=0.1)
+    with SetWorkflowID("inbox-1"):
+        trace["again"] = inbox(3)  # the stored result: nothing received or recorded again
+    trace["runs"] = runs
+    DBOS.destroy()
+    return trace
+'''
+
+INLINE_PROGRAMS = {"fan_out": FAN_OUT, "messages": MESSAGES}
 
 
 @pytest.mark.slow

@@ -1,0 +1,270 @@
+"""DBOS messages and events on durable promises with deterministic ids: what D2R111 and D2R112 share.
+
+The rewrites call small async functions the rules add to the migrated module (``recv_message``,
+``send_message``, ``set_event``, ``get_event``, ``as_step``), so the migrated program depends on resonate-sdk
+alone and a reader finds the whole scheme in one place. The ids are the shim's (docs/messaging.md), so a
+program outside Python that can reach the Resonate store sends a message or reads an event the same way for
+both:
+
+- ``{workflow_id}:msg/{topic}/{k}``: the k-th message on a topic. A sender fills the first slot that is not
+  settled yet (create-or-get, then resolve; Resonate keeps the first settlement, so of two racing senders one
+  wins and the other moves on), which keeps DBOS's FIFO per topic, also for messages sent before ``recv``.
+  The workflow's k-th ``recv`` on a topic waits for slot k in a durable step; at its timeout it rejects the
+  slot (a message that won that race is still taken, as DBOS's last read takes it) and returns None, and the
+  next sender skips the rejected slot.
+- ``{workflow_id}:event/{key}/{v}``: the v-th value set for an event; the value is the last resolved version
+  (last writer wins). ``get_event`` waits up to its timeout for version 0 and returns None without one.
+
+Topics and keys are one id segment: ASCII letters, digits, ``_`` and ``-`` kept, anything else percent-encoded
+(the None topic is ``~``). Values are written as the shim writes them, ``{"d2r": 1, "tag": ..., "json": v}``;
+any other JSON value written from outside is the message itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from codemod import build
+from codemod.transform import INSTANCE, RuleTransformer, insert_before_definitions
+
+NEEDED_KEY = "dbos2resonate.promise_helpers"  # context scratch: names of the helpers the rewrites call
+INSERTED_KEY = "dbos2resonate.promise_helpers_inserted"
+
+_TEMPLATE = f'''
+def promise_segment(text: str | None) -> str:
+    """A topic or event key as one promise-id segment (docs/rules/D2R111.md); the None topic is ``~``."""
+    if text is None:
+        return "~"
+    return "".join(
+        c if c.isascii() and (c.isalnum() or c in "_-") else "".join(f"%{{b:02X}}" for b in c.encode())
+        for c in text
+    )
+
+
+async def open_slot(promise_id: str) -> PromiseRecord:
+    """Create-or-get a message or event slot: the sender, the receiver or a reader may come first."""
+    keep_ms = 10 * 365 * 86_400_000  # DBOS keeps messages and events until the workflow is deleted
+    return await {INSTANCE}.promises.create(promise_id, int(time.time() * 1000) + keep_ms, Value(), {{}})
+
+
+def slot_value(data: Any) -> Any:
+    """The value in a settled slot: written by this program (or the shim), or any JSON written from outside."""
+    return data.get("json") if isinstance(data, dict) and "d2r" in data else data
+
+
+async def fill_slot(promise_id: str, value: Any) -> bool:
+    """Resolve a slot with ``value`` unless it is settled: True when the slot holds this write."""
+    record = await open_slot(promise_id)
+    if record.state != "pending":
+        return False
+    tag = str(uuid.uuid4())
+    record = await {INSTANCE}.promises.resolve(promise_id, Value(data={{"d2r": 1, "tag": tag, "json": value}}))
+    data = record.value.data
+    return isinstance(data, dict) and data.get("tag") == tag
+
+
+async def as_step(ctx: Context, operation: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    """Run a send or a read as a durable step of the calling workflow: a replay returns its recorded outcome."""
+    return await operation(*args, **kwargs)
+
+
+async def send_message(destination_id: str, message: Any, topic: str | None = None) -> None:
+    """DBOS.send: fill the first free slot ``{{destination_id}}:msg/{{topic}}/{{k}}`` (FIFO per topic)."""
+    k = 0
+    while not await fill_slot(f"{{destination_id}}:msg/{{promise_segment(topic)}}/{{k}}", message):
+        k += 1
+
+
+async def wait_for_slot(ctx: Context, promise_id: str, timeout_seconds: float) -> Any:
+    """A durable step: the message in a slot, or None when none came in time (the slot is then rejected)."""
+    record = await open_slot(promise_id)
+    if record.state == "pending":
+        try:
+            await asyncio.wait_for((await {INSTANCE}.get(promise_id)).result(), timeout_seconds)
+        except TimeoutError:
+            pass
+        record = await {INSTANCE}.promises.reject(promise_id, Value())  # settled already: what it holds
+    return slot_value(record.value.data) if record.state == "resolved" else None
+
+
+# how many messages each running workflow execution has taken per topic (a replay starts a new execution)
+messages_taken: weakref.WeakKeyDictionary[Context, dict[str | None, int]] = weakref.WeakKeyDictionary()
+
+
+async def recv_message(ctx: Context, topic: str | None = None, timeout_seconds: float = 60) -> Any:
+    """DBOS.recv: the k-th call on a topic takes slot ``{{workflow_id}}:msg/{{topic}}/{{k}}``; None at the timeout."""
+    taken = messages_taken.setdefault(ctx, {{}})
+    k = taken.get(topic, 0)
+    taken[topic] = k + 1
+    return await ctx.run(wait_for_slot, f"{{ctx.info.id}}:msg/{{promise_segment(topic)}}/{{k}}", timeout_seconds)
+
+
+async def publish_event(ctx: Context, workflow_id: str, key: str, value: Any) -> None:
+    """A durable step: write the next version ``{{workflow_id}}:event/{{key}}/{{v}}`` of an event."""
+    v = 0
+    while not await fill_slot(f"{{workflow_id}}:event/{{promise_segment(key)}}/{{v}}", value):
+        v += 1
+
+
+async def set_event(ctx: Context, key: str, value: Any) -> None:
+    """DBOS.set_event: a new version of the workflow's event; readers see the last one (last writer wins)."""
+    await ctx.run(publish_event, ctx.info.id, key, value)
+
+
+async def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+    """DBOS.get_event: the event's last version, waiting up to the timeout for a first one (else None)."""
+    first = f"{{workflow_id}}:event/{{promise_segment(key)}}/0"
+    if (await open_slot(first)).state == "pending":
+        try:
+            await asyncio.wait_for((await {INSTANCE}.get(first)).result(), timeout_seconds)
+        except TimeoutError:
+            return None
+    value, v = None, 0
+    while (record := await open_slot(f"{{workflow_id}}:event/{{promise_segment(key)}}/{{v}}")).state == "resolved":
+        value, v = slot_value(record.value.data), v + 1
+    return value
+'''
+
+# a name the helpers use -> the import that binds it
+_IMPORTS: dict[str, tuple[str, str | None]] = {
+    "asyncio": ("asyncio", None),
+    "time": ("time", None),
+    "uuid": ("uuid", None),
+    "weakref": ("weakref", None),
+    "Any": ("typing", "Any"),
+    "Awaitable": ("collections.abc", "Awaitable"),
+    "Callable": ("collections.abc", "Callable"),
+    "Context": ("resonate.context", "Context"),
+    "PromiseRecord": ("resonate.types", "PromiseRecord"),
+    "Value": ("resonate.types", "Value"),
+}
+
+
+@functools.cache
+def _helpers() -> tuple[tuple[str, cst.BaseStatement, frozenset[str]], ...]:
+    """(name, definition, names it uses) of every helper, in the template's order."""
+    out = []
+    for stmt in cst.parse_module(_TEMPLATE).body:
+        if isinstance(stmt, cst.FunctionDef):
+            name = stmt.name.value
+        else:  # ``name: T = value``
+            name = stmt.body[0].target.value  # type: ignore[attr-defined]
+        comments = tuple(line for line in stmt.leading_lines if line.comment is not None)
+        out.append((name, stmt.with_changes(leading_lines=comments), frozenset(_names(stmt))))
+    return tuple(out)
+
+
+def _names(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            found.add(n.value)
+
+    node.visit(_Collect())
+    return found
+
+
+def _closure(wanted: set[str]) -> list[tuple[str, cst.BaseStatement, frozenset[str]]]:
+    helpers = _helpers()
+    by_name = {h[0]: h for h in helpers}
+    todo, seen = list(wanted), set(wanted)
+    while todo:
+        for used in by_name[todo.pop()][2]:
+            if used in by_name and used not in seen:
+                seen.add(used)
+                todo.append(used)
+    return [h for h in helpers if h[0] in seen]
+
+
+HELPER_NAMES = frozenset(h[0] for h in _helpers())
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """How one DBOS call becomes a helper call."""
+
+    helper: str  # the helper it calls
+    params: tuple[str, ...]  # DBOS's parameters the helper takes too (others get a TODO)
+    where: str  # "workflow": only directly in a workflow (gets ctx); "anywhere": also in async code outside
+    awaited_by_user: bool = False  # the ``_async`` variant: the caller already awaits it
+
+
+class PromiseRewrite(RuleTransformer):
+    """A rule whose rewrites call the helpers above; the module gets the helpers it needs once, at its end."""
+
+    FORMS: ClassVar[dict[str, Form]] = {}
+    # DBOS API -> why a use it leaves is not converted (APIs with a form get their reason from ``_declined``)
+    REASONS: ClassVar[dict[str, str]] = {}
+
+    def start(self, module: cst.Module) -> None:
+        bound = self.facts.module_names | self.facts.imported_names
+        # a module migrated before defines the helpers itself (a second run adds only the missing ones)
+        ours = "promise_segment" in self.facts.module_names
+        clash = sorted(HELPER_NAMES & bound) if not ours else []
+        self._clash = clash[0] if clash else None
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        api = self.facts.resolve(original_node.func)
+        if api is None:
+            return updated_node
+        form = self.FORMS.get(api)
+        if form is None:
+            if api in self.REASONS:
+                self.todo(self.CODE, self.REASONS[api])
+            return updated_node
+        why = self._declined(api, form, updated_node)
+        if why is not None:
+            self.todo(self.CODE, why)
+            return updated_node
+        args = build.clean_args(updated_node.args)
+        if self.in_workflow and form.where == "workflow":
+            call = build.call(form.helper, build.name("ctx"), *args)
+        elif self.in_workflow:  # a durable step of the workflow, as DBOS records it
+            call = build.ctx_run(build.name("as_step"), [cst.Arg(build.name(form.helper)), *args])
+            self.need("as_step")
+        else:
+            call = build.call(form.helper, *args)
+        self.need(form.helper)
+        self.uses_instance()
+        return call if form.awaited_by_user else self.awaited(original_node, call)
+
+    def _declined(self, api: str, form: Form, call: cst.Call) -> str | None:
+        helper = f"`await {form.helper}(...)` (a function migrate adds once a call is converted; see the rule's docs)"
+        if self._clash is not None:
+            return (f"the module already binds `{self._clash}`, a name the {api} rewrite adds; rename it and run "
+                    "migrate again")
+        for arg in call.args:
+            if arg.star:
+                return f"{api} with *args or **kwargs is not converted: write {helper} with its arguments"
+            if arg.keyword is not None and arg.keyword.value not in form.params:
+                return f"{api}'s `{arg.keyword.value}=` has no Resonate counterpart here: {helper} takes " + (
+                    ", ".join(form.params))
+        if len(call.args) > len(form.params):
+            return f"unexpected arguments to {api}"
+        if self.in_workflow or (form.where == "anywhere" and self.in_async_plain):
+            return None
+        if form.where == "workflow":
+            return (f"{api} is only converted directly in a workflow, where it becomes "
+                    f"`await {form.helper}(ctx, ...)`; elsewhere there is no workflow ctx to record it")
+        return (f"{api} in sync code: it becomes {helper}, which needs an async caller; make this function "
+                "`async def` and await it where it is called")
+
+    def need(self, *helpers: str) -> None:
+        self.context.scratch.setdefault(NEEDED_KEY, set()).update(helpers)
+        self.mark_applied()
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        scratch = self.context.scratch
+        wanted = set(scratch.get(NEEDED_KEY, ())) - set(scratch.get(INSERTED_KEY, ()))
+        if not wanted:
+            return updated_node
+        chosen = [h for h in _closure(wanted) if h[0] not in self.facts.module_names]
+        scratch.setdefault(INSERTED_KEY, set()).update(h[0] for h in chosen)
+        for module, name in sorted({_IMPORTS[u] for h in chosen for u in h[2] if u in _IMPORTS}, key=str):
+            self.add_needed_import(module, name)
+        return insert_before_definitions(updated_node, [h[1] for h in chosen])
