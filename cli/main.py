@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "migrate",
     "rules",
+    "serve",
 )
 
 

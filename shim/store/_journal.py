@@ -36,12 +36,14 @@ try:  # POSIX only; see docs/store.md
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["OP_APPLY", "OP_RAISED", "OP_TICK", "Journal", "Synchronous"]
+__all__ = ["OP_APPLY", "OP_POLICY", "OP_RAISED", "OP_TICK", "Journal", "Synchronous"]
 
 #: ``op`` values. ``OP_RAISED`` is or-ed in when the transition raised.
 OP_APPLY = 0
 OP_TICK = 2
 OP_RAISED = 1
+#: The state's policy changed (embedded <-> served); ``body`` is the new policy as JSON.
+OP_POLICY = 4
 
 MAGIC = "dbos2resonate-store"
 FORMAT = 1

@@ -28,6 +28,17 @@ expiry and three read-only answers:
   happened to read it.
 * **``promise.search``** is answered (a read; the original rejected it).
 
+Two behaviours depend on who owns the store, so they are a :class:`StatePolicy`
+of the state rather than a second copy of it (the policy is journaled when it
+changes, so replay applies every entry under the policy it was recorded with):
+
+* ``leases_expire``: the embedded store's single owner keeps leases infinite
+  (above); a server has many workers, so there a lease lapses after its ttl
+  unless ``task.heartbeat`` renews it, and the task is re-delivered.
+* ``fires_schedules``: the SDK's local mode stores schedules and never fires
+  them; a server validates their cron and fires them from :meth:`tick` the way
+  the Resonate server does (see :mod:`shim.store._schedules`).
+
 Everything here is deterministic given the sequence of ``apply(now, req)`` and
 ``tick(now)`` calls, which is what makes journal replay rebuild it exactly.
 """
@@ -41,7 +52,6 @@ from resonate.connections.local import (
     I64_MAX,
     DurablePromise,
     PTimeout,
-    ScheduleStub,
     ServerState,
     Task,
     TTimeout,
@@ -50,7 +60,15 @@ from resonate.connections.local import (
     extract_action_data,
 )
 
-__all__ = ["DurableServerState", "Snapshot"]
+from shim.store._schedules import (
+    Schedule,
+    ScheduleFiring,
+    arm,
+    create_schedule,
+    fire_due,
+)
+
+__all__ = ["EMBEDDED", "SERVED", "DurableServerState", "Snapshot", "StatePolicy"]
 
 _BRANCH = "resonate:branch"
 _TARGET = "resonate:target"
@@ -61,14 +79,28 @@ _DELAY = "resonate:delay"
 _DEFAULT_SEARCH_LIMIT = 100
 
 
+class StatePolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """What depends on who owns the store: one process (embedded) or a server."""
+
+    leases_expire: bool = False
+    fires_schedules: bool = False
+
+
+#: One owner process: leases never lapse, schedules are stored but never fire.
+EMBEDDED = StatePolicy()
+#: ``dbos2resonate serve``: many workers heartbeat their leases; schedules fire.
+SERVED = StatePolicy(leases_expire=True, fires_schedules=True)
+
+
 class Snapshot(msgspec.Struct, kw_only=True):
     """The whole state, in insertion order, as written to the store."""
 
     promises: list[DurablePromise]
     tasks: list[Task]
-    schedules: list[ScheduleStub]
+    schedules: list[Schedule]
     p_timeouts: list[PTimeout]
     t_timeouts: list[TTimeout]
+    policy: StatePolicy = EMBEDDED
 
 
 class _Promises(dict[str, DurablePromise]):
@@ -91,10 +123,12 @@ class _Promises(dict[str, DurablePromise]):
 
 
 class DurableServerState(ServerState):
-    """:class:`ServerState` with infinite leases, O(1) bookkeeping and no fence preload."""
+    """:class:`ServerState` with a lease policy, O(1) bookkeeping and no fence preload."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: StatePolicy = EMBEDDED) -> None:
         super().__init__()
+        self.policy = policy
+        self.schedules: dict[str, Schedule] = {}  # type: ignore[assignment]
         self.promises: _Promises = _Promises()
         #: task id -> ids of the promises whose ``awaiters`` it joined.
         self._awaiting: dict[str, set[str]] = {}
@@ -109,6 +143,38 @@ class DurableServerState(ServerState):
         if _str(req, "kind") == "promise.search":
             return self.promise_search(_get(req, "corrId"), req)
         return super().apply(now, req)
+
+    def tick(self, now: int) -> None:
+        super().tick(now)
+        if self.policy.fires_schedules:
+            for firing in fire_due(self.schedules, now):
+                self._create_scheduled_promise(now, firing)
+
+    def set_policy(self, now: int, policy: StatePolicy) -> None:
+        """Switch policy; a schedule never armed (stored while not firing) is armed from ``now``."""
+        self.policy = policy
+        if policy.fires_schedules:
+            for schedule in self.schedules.values():
+                if schedule.next_run_at == 0:
+                    arm(schedule, now)
+
+    def schedule_create(self, now: int, corr_id: Any, req: Any) -> dict[str, Any]:
+        return create_schedule(
+            self.schedules, now, corr_id, req, validate=self.policy.fires_schedules
+        )
+
+    def _create_scheduled_promise(self, now: int, firing: ScheduleFiring) -> None:
+        req = {
+            "id": firing.promise_id,
+            "timeoutAt": firing.timeout_at,
+            "param": firing.param,
+            "tags": firing.tags,
+        }
+        existed = firing.promise_id in self.promises
+        self.promise_create(now, None, req)
+        promise = self.promises[firing.promise_id]
+        if not existed and promise.state == "pending":
+            promise.created_at = firing.fired_at  # as the Resonate server records it
 
     def promise_create(self, now: int, corr_id: Any, req: Any) -> dict[str, Any]:
         existed = _str(req, "id") in self.promises
@@ -207,8 +273,9 @@ class DurableServerState(ServerState):
                 p.awaiters.discard(promise_id)
 
     def set_t_timeout(self, task_id: str, typ: int, timeout: int) -> None:
-        # typ 1 is a lease: the store's single owner never lets one lapse.
-        super().set_t_timeout(task_id, typ, I64_MAX if typ == 1 else timeout)
+        # typ 1 is a lease: an embedded store's single owner never lets one lapse.
+        unbounded = typ == 1 and not self.policy.leases_expire
+        super().set_t_timeout(task_id, typ, I64_MAX if unbounded else timeout)
         self._t_ids.add(task_id)
 
     def del_t_timeout(self, task_id: str) -> None:
@@ -240,8 +307,13 @@ class DurableServerState(ServerState):
 
     def has_due(self, now: int) -> bool:
         """Whether :meth:`tick` at ``now`` could change anything."""
-        return any(now >= pt.timeout for pt in self.p_timeouts) or any(
-            now >= tt.timeout for tt in self.t_timeouts
+        return (
+            any(now >= pt.timeout for pt in self.p_timeouts)
+            or any(now >= tt.timeout for tt in self.t_timeouts)
+            or (
+                self.policy.fires_schedules
+                and any(now >= s.next_run_at for s in self.schedules.values())
+            )
         )
 
     def would_auto_timeout(self, now: int, promise_id: str) -> bool:
@@ -249,8 +321,24 @@ class DurableServerState(ServerState):
         p = self.promises.get(promise_id)
         return p is not None and p.state == "pending" and now >= p.timeout_at
 
-    def acquired_task_ids(self) -> list[str]:
-        return [t.id for t in self.tasks.values() if t.state == "acquired"]
+    def acquired_task_ids(self, *, unbounded_only: bool = False) -> list[str]:
+        """Tasks held by a worker; ``unbounded_only``: those whose lease can never lapse."""
+        if not unbounded_only:
+            return [t.id for t in self.tasks.values() if t.state == "acquired"]
+        unbounded = {tt.id for tt in self.t_timeouts if tt.typ == 1 and tt.timeout == I64_MAX}
+        return [t.id for t in self.tasks.values() if t.state == "acquired" and t.id in unbounded]
+
+    def deliverable(self, message: Any) -> bool:
+        """Whether an outgoing ``message`` is still worth delivering.
+
+        An ``execute`` for a task no longer pending at that version could only
+        fail its acquire (and log a 409); everything else is always delivered.
+        """
+        if not (isinstance(message, dict) and message.get("kind") == "execute"):
+            return True
+        ref = message.get("data", {}).get("task", {})
+        task = self.tasks.get(ref.get("id"))
+        return task is not None and task.state == "pending" and task.version == ref.get("version")
 
     def execute_messages(self, now: int) -> list[tuple[str, dict[str, Any]]]:
         """``execute`` messages for every pending, due task (re-delivery on start)."""
@@ -278,11 +366,12 @@ class DurableServerState(ServerState):
             schedules=list(self.schedules.values()),
             p_timeouts=list(self.p_timeouts),
             t_timeouts=list(self.t_timeouts),
+            policy=self.policy,
         )
 
     @classmethod
     def from_snapshot(cls, snap: Snapshot) -> DurableServerState:
-        state = cls()
+        state = cls(snap.policy)
         for p in snap.promises:
             state.promises[p.id] = p
             for task_id in p.awaiters:

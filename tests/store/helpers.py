@@ -14,7 +14,7 @@ from resonate.resonate import Resonate
 from resonate.retry import Never
 
 from shim.store import DurableLocalConnection, open_store
-from shim.store._state import DurableServerState
+from shim.store._state import Snapshot
 
 
 def square(ctx: Context, i: int) -> int:
@@ -83,7 +83,13 @@ def make_store(path: Path, **kw: Any) -> dict[str, Any]:
 
 def normalized(state: ServerState) -> Any:
     """The state as comparable plain data (set and timeout-list order ignored)."""
-    snap = DurableServerState.snapshot(state)  # type: ignore[arg-type]  # reads plain attributes
+    snap = Snapshot(
+        promises=list(state.promises.values()),
+        tasks=list(state.tasks.values()),
+        schedules=list(state.schedules.values()),  # type: ignore[arg-type]  # only ids are read
+        p_timeouts=list(state.p_timeouts),
+        t_timeouts=list(state.t_timeouts),
+    )
     return {
         "promises": [
             (

@@ -38,7 +38,7 @@ def test_replay_rebuilds_the_exact_state(tmp_path: Path, monkeypatch: pytest.Mon
     path = tmp_path / "store.db"
     conn, _ = _populated(path, compact_after=NEVER)
     live = normalized(conn.state)
-    written = conn._journal.seq  # type: ignore[union-attr]
+    written = conn._store.journal.seq  # type: ignore[union-attr]
     conn.close()
 
     monkeypatch.setattr(DurableLocalConnection, "_release_orphans", lambda self: None)
@@ -289,7 +289,7 @@ def test_closed_store_refuses_requests(tmp_path: Path) -> None:
 
 def test_a_failed_write_stops_the_store(tmp_path: Path) -> None:
     conn = open_store(tmp_path / "store.db")
-    conn._journal._db.close()  # type: ignore[union-attr]  # simulate the disk going away
+    conn._store.journal._db.close()  # type: ignore[union-attr]  # simulate the disk going away
     req = '{"kind": "promise.create", "head": {"corrId": "1"}, "data": {"id": "p", "timeoutAt": 9999999999999, "param": {}, "tags": {}}}'
     with pytest.raises(StoreUnavailableError, match="journal write failed"):
         asyncio.run(conn.send(req))

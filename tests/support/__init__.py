@@ -1,0 +1,1 @@
+"""Helpers shared by test packages (a Resonate server in a subprocess, ...)."""
