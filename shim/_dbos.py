@@ -19,6 +19,7 @@ from resonate.resonate import Resonate
 from shim import _classes, _config, _scheduler
 from shim import _events, _messaging, _streams
 from shim import _management, _queues
+from shim._dbos_methods import QueueAndManagementAPI
 from shim._context import current_step, current_workflow
 from shim._engine import NEVER, Engine
 from shim.store import DurableLocalConnection, StoreCorruptError, open_store
@@ -172,10 +173,6 @@ class _DBOSMeta(type):
     def __getattr__(cls, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        from shim._dbos_methods import METHODS  # the API kept in modules of its own
-
-        if name in METHODS:
-            return METHODS[name]
         return _unsupported(f"DBOS.{name}", "the shim does not implement it yet.")
 
 
@@ -187,7 +184,7 @@ class classproperty:  # noqa: N801 - named as DBOS names it
         return self.fget(owner)
 
 
-class DBOS(metaclass=_DBOSMeta):
+class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
     """Drop-in for ``dbos.DBOS``: the same decorators and calls, run on Resonate."""
 
     def __new__(cls, *, config: _config.DBOSConfig, fastapi: Any = None, flask: Any = None,

@@ -1,12 +1,9 @@
-"""``DBOS`` class methods defined outside shim/_dbos.py: the rest of the queue and workflow
-management API (issue 6). ``DBOS.<name>`` looks a name up here before refusing it, so these
-modules stay small and shim/_dbos.py does not grow with every API.
+"""``DBOS`` static methods defined outside shim/_dbos.py: the rest of the queue and workflow
+management API (issue 6). ``DBOS`` inherits ``QueueAndManagementAPI``, so these modules stay
+small and shim/_dbos.py does not grow with every API.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from shim import _delete, _enqueue, _queues, _wait_first
 from shim._management import _as_operation, _ops
@@ -49,22 +46,26 @@ async def set_workflow_delay_async(workflow_id: str, *, delay_seconds: float | N
                                    lambda: ops.engine.lifecycle.set_delay(workflow_id, until)))
 
 
-METHODS: dict[str, Callable[..., Any]] = {
-    "enqueue_workflow_with_options": _enqueue.enqueue_workflow_with_options,
-    "enqueue_workflow_with_options_async": _enqueue.enqueue_workflow_with_options_async,
-    "set_workflow_delay": set_workflow_delay,
-    "set_workflow_delay_async": set_workflow_delay_async,
-    "delete_workflow": _delete.delete_workflow,
-    "delete_workflow_async": _delete.delete_workflow_async,
-    "delete_workflows": _delete.delete_workflows,
-    "delete_workflows_async": _delete.delete_workflows_async,
-    "wait_first": _wait_first.wait_first,
-    "wait_first_async": _wait_first.wait_first_async,
-    "retrieve_queue": _queues.retrieve_queue,
-    "retrieve_queue_async": _queues.retrieve_queue_async,
-    "list_queues": _queues.list_queues,
-    "list_queues_async": _queues.list_queues_async,
-    "delete_queue": _queues.delete_queue,
-    "delete_queue_async": _queues.delete_queue_async,
-    "listen_queues": _queues.listen_queues,
-}
+class QueueAndManagementAPI:
+    """A base of ``DBOS``: these are its static methods, as DBOS defines them."""
+
+    enqueue_workflow_with_options = staticmethod(_enqueue.enqueue_workflow_with_options)
+    enqueue_workflow_with_options_async = staticmethod(_enqueue.enqueue_workflow_with_options_async)
+    set_workflow_delay = staticmethod(set_workflow_delay)
+    set_workflow_delay_async = staticmethod(set_workflow_delay_async)
+    delete_workflow = staticmethod(_delete.delete_workflow)
+    delete_workflow_async = staticmethod(_delete.delete_workflow_async)
+    delete_workflows = staticmethod(_delete.delete_workflows)
+    delete_workflows_async = staticmethod(_delete.delete_workflows_async)
+    wait_first = staticmethod(_wait_first.wait_first)
+    wait_first_async = staticmethod(_wait_first.wait_first_async)
+    retrieve_queue = staticmethod(_queues.retrieve_queue)
+    retrieve_queue_async = staticmethod(_queues.retrieve_queue_async)
+    list_queues = staticmethod(_queues.list_queues)
+    list_queues_async = staticmethod(_queues.list_queues_async)
+    delete_queue = staticmethod(_queues.delete_queue)
+    delete_queue_async = staticmethod(_queues.delete_queue_async)
+    listen_queues = staticmethod(_queues.listen_queues)
+
+
+__all__ = ["QueueAndManagementAPI"]
