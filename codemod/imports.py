@@ -18,6 +18,9 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from codemod.analysis import ERROR_MODULES, dotted
 
+# context scratch: modules whose uses a rule removed (their import goes if nothing else uses them)
+DROPPED_USES_KEY = "dbos2resonate.dropped_uses"
+
 
 def _is_docstring_or_strict(stmt: cst.BaseStatement) -> bool:
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
@@ -113,9 +116,12 @@ def _is_dbos(module: str | None) -> bool:
 
 
 class _Remove(cst.CSTTransformer):
-    def __init__(self, used: set[str]) -> None:
+    def __init__(self, used: set[str], modules: frozenset[str] = frozenset(), dbos: bool = True) -> None:
         super().__init__()
         self.used = used
+        # the plain ``import M`` modules whose unused aliases go; dbos's ``from`` imports too when ``dbos``
+        self.modules = modules | {"dbos"} if dbos else modules
+        self.dbos = dbos
 
     def _keep(self, alias: cst.ImportAlias, default: str) -> bool:
         local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else default
@@ -123,7 +129,7 @@ class _Remove(cst.CSTTransformer):
 
     def leave_ImportFrom(self, original_node, updated_node):  # type: ignore[no-untyped-def]
         mod = dotted(updated_node.module) if updated_node.module and not updated_node.relative else None
-        if not _is_dbos(mod) or isinstance(updated_node.names, cst.ImportStar):
+        if not self.dbos or not _is_dbos(mod) or isinstance(updated_node.names, cst.ImportStar):
             return updated_node
         kept = [a for a in updated_node.names if self._keep(a, dotted(a.name) or "")]
         if len(kept) == len(updated_node.names):
@@ -134,7 +140,10 @@ class _Remove(cst.CSTTransformer):
         return updated_node.with_changes(names=kept)
 
     def leave_Import(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-        kept = [a for a in updated_node.names if dotted(a.name) != "dbos" or self._keep(a, "dbos")]
+        kept = [
+            a for a in updated_node.names
+            if (name := dotted(a.name) or "") not in self.modules or self._keep(a, name.partition(".")[0])
+        ]
         if len(kept) == len(updated_node.names):
             return updated_node
         if not kept:
@@ -149,16 +158,19 @@ class _Remove(cst.CSTTransformer):
         return updated_node
 
 
-def remove_unused_dbos_imports(tree: cst.Module, used: set[str]) -> cst.Module:
+def remove_unused_dbos_imports(
+    tree: cst.Module, used: set[str], modules: frozenset[str] = frozenset(), dbos: bool = True
+) -> cst.Module:
     """Drop module-level DBOS import aliases whose name ``used`` (the DBOS bindings the rewritten module still
-    references, collected by the pass) does not hold. Nested imports are left alone."""
+    references, collected by the pass) does not hold (unless not ``dbos``), and likewise ``import M`` of the
+    ``modules`` given. Nested imports are left alone."""
     tops = [
         s for s in tree.body
         if isinstance(s, cst.SimpleStatementLine) and any(isinstance(b, (cst.Import, cst.ImportFrom)) for b in s.body)
     ]
     if not tops:
         return tree
-    remover = _Remove(used)
+    remover = _Remove(used, modules, dbos)
     body: list[cst.BaseStatement] = []
     changed = False
     carried: tuple[cst.EmptyLine, ...] = ()  # comments above a removed import move to the next statement
@@ -173,4 +185,42 @@ def remove_unused_dbos_imports(tree: cst.Module, used: set[str]) -> cst.Module:
             new = new.with_changes(leading_lines=(*carried, *new.leading_lines))  # type: ignore[union-attr]
         carried = ()
         body.append(new)  # type: ignore[arg-type]
-    return tree.with_changes(body=body) if changed else tree
+    if not changed:
+        return tree
+    if body and tree.body and body[0] is not tree.body[0]:
+        # the module's first lines went: the statement now first does not start the file with blank lines
+        lines = list(body[0].leading_lines)  # type: ignore[union-attr]
+        while lines and lines[0].comment is None:
+            lines.pop(0)
+        body[0] = body[0].with_changes(leading_lines=tuple(lines))  # type: ignore[union-attr]
+    return tree.with_changes(body=body)
+
+
+class _Names(cst.CSTVisitor):
+    """Every ``Name`` outside import statements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def remove_unused_module_imports(tree: cst.Module, modules: set[str]) -> cst.Module:
+    """Drop ``import M`` (module level) of the ``modules`` a rule stopped using, when no name still refers to them.
+
+    Only rewrites that remove a use ask for this (``asyncio.run(coro)`` becoming ``await coro``), so the walk that
+    collects the names left runs only then; like libcst's ``RemoveImportsVisitor``, a name still used keeps it.
+    """
+    if not modules:
+        return tree
+    finder = _Names()
+    tree.visit(finder)
+    return remove_unused_dbos_imports(tree, finder.names, frozenset(modules), dbos=False)

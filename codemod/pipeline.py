@@ -14,7 +14,7 @@ import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
 
 from codemod.analysis import IMPORTED_KEY, SCRATCH_KEY, SOURCE_KEY, Relevance, analysis_for
-from codemod.imports import add_needed_imports, remove_unused_dbos_imports
+from codemod.imports import DROPPED_USES_KEY, add_needed_imports, remove_unused_dbos_imports, remove_unused_module_imports
 from codemod.leftovers import Leftovers
 from codemod.rules import RULES, Target
 from codemod.rules.d2r101_imports import ShimImports
@@ -95,6 +95,7 @@ class Migrate(Codemod):
         run = Run(self.context, facts, rules, self.enabled, analysis.relevance, Leftovers(facts, self.enabled))
         tree = run.transform(tree)
         tree = add_needed_imports(tree, self.context)
+        tree = remove_unused_module_imports(tree, scratch.pop(DROPPED_USES_KEY, set()))
         if "D2R101" in self.enabled:
             tree = remove_unused_dbos_imports(tree, run.used_dbos_names)
         return tree

@@ -6,6 +6,7 @@ import libcst as cst
 
 from codemod import build
 from codemod.analysis import Facts
+from codemod.imports import DROPPED_USES_KEY
 from codemod.rules.base import Example, Rule
 from codemod.todo import todo_comment
 from codemod.transform import INSTANCE, RuleTransformer, insert_after_imports, is_main_guard, with_comments
@@ -121,6 +122,7 @@ class ConfigLaunch(RuleTransformer):
         ):
             # the entry point now runs on the event loop: asyncio.run(coro) there is ``await coro``
             self.mark_applied()
+            self.context.scratch.setdefault(DROPPED_USES_KEY, set()).add("asyncio")
             return self.awaited(original_node, updated_node.args[0].value)
         if isinstance(func, cst.Name) and self.becomes_async(func.value):
             self.mark_applied()

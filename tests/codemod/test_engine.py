@@ -248,3 +248,37 @@ def test_workflows_and_steps_of_other_files_are_known(tmp_path: Path) -> None:
     assert "D2R102 this module uses the Resonate instance `resonate` but neither creates nor imports it" in routes
     # a second run (the files now migrated) changes nothing
     assert not any(r.changed for r in run(iter_python_files([tmp_path]), write=False))
+
+
+ASYNCIO_RUN = textwrap.dedent(
+    """\
+    import asyncio
+
+    from dbos import DBOS
+
+
+    @DBOS.workflow()
+    async def work(n: int) -> int:
+        return n
+
+
+    def main() -> int:
+        DBOS.launch()
+        return asyncio.run(work(1))
+    """
+)
+
+
+def test_import_of_asyncio_goes_with_its_last_use() -> None:
+    r = migrate_source(ASYNCIO_RUN, "app.py")
+    assert r.error is None and r.after is not None
+    assert "return await resonate.run(" in r.after
+    assert "asyncio" not in r.after.split("# TODO")[0] and r.after.startswith("import uuid\n")
+
+
+def test_import_of_asyncio_stays_while_used() -> None:
+    source = ASYNCIO_RUN.replace("    return n\n", "    await asyncio.sleep(0)\n    return n\n")
+    assert source != ASYNCIO_RUN
+    r = migrate_source(source, "app.py")
+    assert r.error is None and r.after is not None
+    assert "return await resonate.run(" in r.after and r.after.startswith("import asyncio\n")
