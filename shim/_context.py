@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shim.errors import DBOSException
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -49,7 +51,17 @@ class StepFrame:
 
 current_workflow: ContextVar[WorkflowFrame | None] = ContextVar("d2r_workflow", default=None)
 current_step: ContextVar[StepFrame | None] = ContextVar("d2r_step", default=None)
-assigned_workflow_id: ContextVar[SetWorkflowID | None] = ContextVar("d2r_next_workflow_id", default=None)
+@dataclass(eq=False)
+class AssignedId:
+    """DBOS's one slot per context for the next workflow's id. Nested ``SetWorkflowID`` blocks share
+    it, as DBOS's do: an inner block overwrites the outer's id and leaving it restores nothing, so
+    after an inner block whose workflow took its id, the outer block has no id left."""
+
+    wfid: str = ""
+    in_block: bool = False
+
+
+assigned_workflow_id: ContextVar[AssignedId | None] = ContextVar("d2r_next_workflow_id", default=None)
 
 
 class SetWorkflowID:
@@ -57,19 +69,29 @@ class SetWorkflowID:
     a second start under the same id returns the first one's outcome instead of running again)."""
 
     def __init__(self, wfid: str) -> None:
-        if not isinstance(wfid, str) or not wfid:
-            raise TypeError("SetWorkflowID needs a non-empty string id")
+        if not isinstance(wfid, str) or not wfid.strip():
+            raise DBOSException(
+                f"Invalid workflow ID {wfid!r}: workflow IDs must be non-empty and cannot be only whitespace."
+            )
         self.wfid = wfid
-        self.used = False
         self._token: Any = None
 
     def __enter__(self) -> SetWorkflowID:
-        self.used = False
-        self._token = assigned_workflow_id.set(self)
+        slot = assigned_workflow_id.get()
+        self._token = None
+        if slot is None:
+            slot = AssignedId()
+            self._token = assigned_workflow_id.set(slot)
+        slot.wfid = self.wfid
+        slot.in_block = True
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assigned_workflow_id.reset(self._token)
+        slot = assigned_workflow_id.get()
+        if slot is not None:
+            slot.in_block = False
+        if self._token is not None:
+            assigned_workflow_id.reset(self._token)
 
     async def __aenter__(self) -> SetWorkflowID:
         return self.__enter__()
@@ -79,15 +101,16 @@ class SetWorkflowID:
 
 
 def take_assigned_workflow_id() -> str | None:
-    """The id set by the innermost ``SetWorkflowID``; only the first workflow started in it takes it."""
-    block = assigned_workflow_id.get()
-    if block is None:
+    """The id in the slot, which the first workflow started takes; later ones get generated ids."""
+    slot = assigned_workflow_id.get()
+    if slot is None:
         return None
-    if block.used:
-        logger.warning(
-            "Multiple workflows started in the same SetWorkflowID block. Only the first workflow is "
-            "assigned the specified workflow ID; subsequent workflows will use a generated workflow ID."
-        )
+    if not slot.wfid:
+        if slot.in_block:
+            logger.warning(
+                "Multiple workflows started in the same SetWorkflowID block. Only the first workflow is "
+                "assigned the specified workflow ID; subsequent workflows will use a generated workflow ID."
+            )
         return None
-    block.used = True
-    return block.wfid
+    wfid, slot.wfid = slot.wfid, ""
+    return wfid

@@ -26,6 +26,7 @@ from shim.store import DurableLocalConnection, StoreCorruptError, open_store
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._operations import Operations, active_frame
 from shim._runtime import Bridge
+from shim._temp_workflows import register_temp_workflow
 from shim._specs import (
     DEFAULT_MAX_RECOVERY_ATTEMPTS,
     Registry,
@@ -283,7 +284,9 @@ class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
         def decorate(fn: F) -> F:
             spec = _step_spec(fn, options)
             _registry.add_step(spec)
-            return _step_wrapper(spec)  # type: ignore[return-value]
+            wrapper = _step_wrapper(spec)
+            register_temp_workflow(_registry, spec, wrapper)
+            return wrapper  # type: ignore[return-value]
 
         return decorate
 

@@ -95,13 +95,24 @@ def status_from_record(workflow_id: str, record: PromiseRecord) -> WorkflowStatu
     )
     _apply_tags(status, record.tags)
     if record.state == "resolved" and isinstance(record.value.data, str):
-        status.output = ser.loads(record.value.data)
+        status.output = _loaded_or_serialized(record.value.data)
     elif record.state == "rejected":
         # promises.get has already decoded the payload; only the exception remains to rebuild
-        status.error = ser.rebuilt(_deserialize_error(record.value.data))
+        stored = _deserialize_error(record.value.data)
+        status.error = (_loaded_or_serialized(stored.payload) if isinstance(stored, ser.StoredError)
+                        else stored)
         if isinstance(status.error, DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded):
             status.status = "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
     return status
+
+
+def _loaded_or_serialized(payload: str) -> Any:
+    """A recorded value, or, when it cannot be rebuilt, its serialized form: DBOS's status reads (unlike
+    a handle's result) return the string rather than raise, so a listing never fails on one value."""
+    try:
+        return ser.loads(payload)
+    except Exception:  # noqa: BLE001 - unpickling user objects can fail in any way, as in DBOS
+        return payload
 
 
 def _apply_tags(status: WorkflowStatus, tags: dict[str, str]) -> None:

@@ -6,7 +6,7 @@ from tests.dbos_suite.program import case
 
 case(
     "async_steps_retry_and_report_attempts",
-    "tests/test_async.py::test_async_step_retries",
+    "tests/test_failures.py::test_step_retries, test_step_status (an async step)",
     """
     @DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.01)
     async def flaky():
@@ -43,7 +43,7 @@ case(
 
 case(
     "async_sleep_recv_and_events",
-    "tests/test_async.py::test_sleep_async, test_recv_async_timeout",
+    "tests/test_async.py::test_sleep, test_send_recv_async (a recv timeout), test_set_get_events",
     """
     @DBOS.workflow()
     async def workflow():
@@ -64,7 +64,7 @@ case(
 
 case(
     "async_management_calls",
-    "tests/test_async_workflow_management.py::test_list_workflows_async, test_cancel_resume_async",
+    "tests/test_async_workflow_management.py::test_list_workflow_steps_async (and the other async calls)",
     """
     @DBOS.step()
     async def step(x):
@@ -151,7 +151,7 @@ case(
 
 case(
     "async_workflow_error_and_retrieve",
-    "tests/test_async.py::test_async_workflow_errors",
+    "tests/test_async.py::test_retrieve_workflow_async (a failed workflow)",
     """
     @DBOS.workflow()
     async def fails(x):
@@ -184,7 +184,7 @@ case(
 
 case(
     "async_run_step",
-    "tests/test_async.py::test_run_step_async",
+    "tests/test_async.py::test_async_step (through DBOS.run_step_async)",
     """
     async def plain(x):
         runs.hit("plain")

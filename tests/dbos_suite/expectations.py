@@ -122,6 +122,43 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     "recovery_reuses_a_finished_child": PASS,
     "recovered_workflow_still_receives": PASS,
     "max_recovery_attempts_exceeded": PASS,
+    # tests/test_workflow_introspection.py, tests/test_streaming.py: what the listings report
+    "steps_of_send_and_recv": PASS,
+    "steps_of_events": PASS,
+    "steps_of_children_and_status_reads": PASS,
+    "steps_limit_offset_and_load_output": PASS,
+    "steps_of_a_step_started_as_a_workflow": PASS,
+    "steps_of_streams": PASS,
+    "list_workflows_by_prefixes_and_times": PASS,
+    # tests/test_dbos.py, tests/test_async.py: ids, context, arguments, values, timeouts
+    "set_workflow_id_nests_and_restores": PASS,
+    "context_inside_steps_and_outside": PASS,
+    "workflow_inputs_as_recorded": PASS,
+    "values_keep_their_python_types": PASS,
+    "same_id_different_workflow_conflicts": PASS,
+    "timeout_fields_and_child_deadlines": PASS,
+    "step_started_as_a_workflow": PASS,
+    "sleep_and_run_step_outside_a_workflow": PASS,
+    "workflow_called_from_a_step": KnownFailure(
+        "a-workflow-called-inside-a-step",
+        "DBOS refuses it (a bare AssertionError); the shim starts it as a top-level workflow",
+    ),
+    # tests/test_classdecorators.py
+    "instance_steps_and_status_names": PASS,
+    "class_and_static_steps": PASS,
+    "custom_class_names": PASS,
+    "instance_workflows_send_and_events": PASS,
+    "async_instance_workflows": PASS,
+    # tests/test_failures.py
+    "step_retries_message_and_errors": PASS,
+    "nondeterministic_workflow_restart": PASS,
+    "keyboard_interrupt_leaves_the_workflow_pending": KnownFailure(
+        "a-keyboardinterrupt-raised-in-a-step",
+        "the interrupt stops the shim's runtime thread instead of reaching the caller",
+    ),
+    "exception_that_cannot_be_rebuilt": PASS,
+    "resume_after_max_recovery_attempts": PASS,
+    "should_retry_and_backoff": PASS,
 }
 
 
