@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "SetEnqueueOptions": "shim._queues",
     "EnqueueOptions": "shim._enqueue",
     "DuplicationPolicy": "shim._enqueue",
+    "Debouncer": "shim._debouncer",
+    "DebouncerClient": "shim._debouncer",
     "StepInfo": "shim._management",
     "WorkflowHandle": "shim._handles",
     "WorkflowHandleAsync": "shim._handles",

@@ -166,6 +166,8 @@ class Dispatcher:
             self.delayed[pid] = (lane.key, entry, None)
             self._arm_delay(pid, delay_until_ms)
             return
+        if delay_until_ms is not None:
+            self._delay_ended(pid)
         heapq.heappush(lane.waiting, entry)
         self.pump(lane)
 
@@ -186,9 +188,18 @@ class Dispatcher:
         if found is None:
             return
         key, entry, _ = found
+        self._delay_ended(pid)
         lane = self.lanes[key]
         heapq.heappush(lane.waiting, entry)
         self.pump(lane)
+
+    def _delay_ended(self, pid: str) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(self.lifecycle.debounce_ended(pid))
+        except RuntimeError:
+            return  # not launched yet: load() sees it again
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def redelay(self, pid: str, delay_until_ms: int) -> None:
         """``set_workflow_delay``: a DELAYED run waits until ``delay_until_ms`` instead."""
@@ -206,6 +217,7 @@ class Dispatcher:
             permit = await self.lifecycle.create(permit_id(pid), {"priority": plan.priority, "created": 0},
                                                  {rec.TAG_KIND: "permit", rec.TAG_QUEUE: plan.queue or "",
                                                   rec.TAG_ID: plan.workflow_id})
+        run.debounced = isinstance(permit.param.data, dict) and bool(permit.param.data.get("debounced"))
         if permit.state == "resolved":
             self._running(plan)
             return int(permit.value.data.get("at", 0)) if isinstance(permit.value.data, dict) else 0

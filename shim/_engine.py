@@ -138,7 +138,8 @@ class Engine:
             raise DBOSWorkflowFunctionNotFoundError(workflow_id, f"{spec.name} is not registered")
         run = await self.lifecycle.prepare(ctx.info.id)  # waits while ENQUEUED
         try:
-            return await self._execute_body(spec, ctx, payload, workflow_id)
+            # a debounced run starts with its latest debounce's inputs
+            return await self._execute_body(spec, ctx, run.payload or payload, workflow_id)
         finally:
             await self.lifecycle.finished(run)
 

@@ -87,6 +87,8 @@ class Run:
     woken: asyncio.Event = field(default_factory=asyncio.Event)
     timer: asyncio.TimerHandle | None = None
     dispatched_ms: int | None = None
+    debounced: bool = False  # set by the dispatcher from the permit
+    payload: str | None = None  # a debounced run's latest inputs, which replace its own
 
 
 class HeldBy(Exception):  # noqa: N818 - an outcome, not a failure
@@ -215,6 +217,7 @@ class Lifecycle:
             base_workflow_id=options.base_workflow_id, copy_until=options.copy_until,
             forked_from=options.forked_from, created_ms=options.created_ms, app_version=options.app_version,
             delay_until_ms=options.delay_until_ms, duplication_policy=options.duplication_policy,
+            debounce_deadline_ms=options.debounce_deadline_ms, debounced=options.debounced,
         )
 
     async def before_create(self, plan: Plan) -> None:
@@ -232,6 +235,9 @@ class Lifecycle:
         param: dict[str, Any] = {"priority": plan.priority, "created": created}
         if plan.delay_until_ms is not None:
             param["delay_until"] = plan.delay_until_ms
+        if plan.debounced:
+            param["debounced"] = True
+            param["deadline"] = plan.debounce_deadline_ms
         permit = await self.create(permit_id(plan.promise_id), param, tags)
         self._plans[plan.promise_id] = plan
         if permit.state == "pending":
@@ -273,19 +279,70 @@ class Lifecycle:
             n += 1
         return int(until)
 
-    async def set_delay(self, workflow_id: str, until_ms: int) -> None:
-        """DBOS's ``set_workflow_delay``: only a DELAYED workflow's delay moves."""
+    async def latest_inputs(self, promise_id: str) -> str | None:
+        """A debounced run's inputs as its latest debounce gave them (None: its own)."""
+        inputs = None
+        n = 1
+        while (update := await self.get(delay_update_id(promise_id, n))) is not None:
+            inputs = update.param.data.get("inputs", inputs)
+            n += 1
+        return inputs
+
+    async def set_delay(self, workflow_id: str, until_ms: int, inputs: str | None = None) -> bool:
+        """DBOS's ``set_workflow_delay``: only a DELAYED workflow's delay moves (and, for a
+        debounce, its inputs). False if the workflow was not DELAYED."""
         found = await self.current(workflow_id)
         if found is None or found[1].status != "DELAYED":
-            return
+            return False
         promise_id = found[0].id
         n = 1
         while await self.get(delay_update_id(promise_id, n)) is not None:
             n += 1
-        update = await self.create(delay_update_id(promise_id, n), {"until": until_ms},
+        update: dict[str, Any] = {"until": until_ms}
+        if inputs is not None:
+            update["inputs"] = inputs
+        record = await self.create(delay_update_id(promise_id, n), update,
                                    {rec.TAG_KIND: "delay", rec.TAG_ID: workflow_id})
-        await self.settle(update.id, None)
+        await self.settle(record.id, None)
         self.dispatcher.redelay(promise_id, until_ms)
+        return True
+
+    # -- debouncing (shim/_debouncer.py) ---------------------------------------------------------
+
+    async def dedup_holder(self, queue: str, dedup: str) -> str | None:
+        """The workflow holding a queue's deduplication id, if one does."""
+        k = self._dedup_hints.get((queue, dedup), 0)
+        while (slot := await self.get(dedup_slot_id(queue, dedup, k))) is not None:
+            if slot.state == "pending":
+                holder = slot.param.data.get("holder") if isinstance(slot.param.data, dict) else None
+                status = await self.status(holder) if holder else None
+                if holder and status is not None and status.status in ("DELAYED", "ENQUEUED", "PENDING"):
+                    return holder
+            k += 1
+        return None
+
+    async def bounce(self, holder: str, name: str, delay_until_ms: int, inputs: str) -> bool:
+        """Push a debounced DELAYED ``holder`` of workflow ``name`` back to ``delay_until_ms``
+        (never past its debounce deadline) with new inputs; False if it cannot be bounced."""
+        found = await self.current(holder)
+        if found is None or found[1].status != "DELAYED" or found[1].name != name:
+            return False
+        permit = await self.get(permit_id(found[0].id))
+        data = permit.param.data if permit is not None and isinstance(permit.param.data, dict) else {}
+        if not data.get("debounced"):
+            return False
+        deadline = data.get("deadline")
+        until = delay_until_ms if deadline is None else min(delay_until_ms, int(deadline))
+        return await self.set_delay(holder, until, inputs)
+
+    async def debounce_ended(self, promise_id: str) -> None:
+        """A debounced run left DELAYED: its debounce key is free for a new workflow, as in DBOS."""
+        permit = await self.get(permit_id(promise_id))
+        if permit is None or not (isinstance(permit.param.data, dict) and permit.param.data.get("debounced")):
+            return
+        root = await self.get(promise_id)
+        if root is not None:
+            await self.release_dedup(Plan.from_record(root))
 
     async def release_dedup(self, plan: Plan) -> None:
         if plan.queue is not None and plan.dedup is not None and plan.dedup_slot is not None:
@@ -312,6 +369,8 @@ class Lifecycle:
                 self._arm(run, plan.deadline_ms)
             if plan.queue is not None:
                 run.dispatched_ms = await self.dispatcher.admit(run)
+                if run.debounced:
+                    run.payload = await self.latest_inputs(promise_id)
                 if plan.timeout_ms is not None and plan.deadline_ms is None:
                     self._arm(run, run.dispatched_ms + plan.timeout_ms)
             if run.cancelled:
@@ -455,6 +514,7 @@ class Lifecycle:
         status = status_from_record(workflow_id, record)
         status.executor_id = "local"
         status.application_name = _app_name()
+        permit: PromiseRecord | None = None
         if status.status == "ERROR" and is_cancel_error(status.error):
             status.status, status.error = "CANCELLED", None
         if status.status in ("PENDING", "ERROR"):
@@ -482,11 +542,22 @@ class Lifecycle:
             permit = permits.get(record.id) if permits is not None else await self.get(permit_id(record.id))
             if permit is not None and permit.state == "resolved" and isinstance(permit.value.data, dict):
                 status.dequeued_at = permit.value.data.get("at")
+        if permit is not None and isinstance(permit.param.data, dict) and permit.param.data.get("debounced"):
+            await self._debounced_view(status, record.id)
         if status.status == "CANCELLED":
             status.queue_name = None
         if status.status not in ("DELAYED", "ENQUEUED", "PENDING"):
             status.deduplication_id = None  # DBOS frees the id when the workflow leaves the queue
         return status
+
+    async def _debounced_view(self, status: WorkflowStatus, promise_id: str) -> None:
+        """A debounced workflow shows its latest inputs; its debounce key only while DELAYED."""
+        inputs = await self.latest_inputs(promise_id)
+        if inputs is not None:
+            args, kwargs, _ = ser.loads(inputs)
+            status.input = {"args": tuple(args), "kwargs": dict(kwargs)}
+        if status.status != "DELAYED":
+            status.deduplication_id = None
 
     async def status(self, workflow_id: str) -> WorkflowStatus | None:
         found = await self.current(workflow_id)

@@ -171,6 +171,8 @@ class StartOptions:
     parent: str | None = None  # a resumed run keeps its workflow's parent
     delay_until_ms: int | None = None  # DELAYED until then (``delay_seconds``)
     duplication_policy: str | None = None  # "return-existing": a held deduplication id names its holder
+    debounce_deadline_ms: int | None = None  # a debounced workflow's delay never passes this
+    debounced: bool = False  # its deduplication id (the debounce key) is freed when its delay ends
 
 
 # The options of the start being made in this context: set around ``Operations._start`` by
@@ -201,6 +203,8 @@ class Plan:
     app_version: str | None = None
     delay_until_ms: int | None = None  # kept in the permit, not the root: set_workflow_delay moves it
     duplication_policy: str | None = None  # only matters while the run is being created
+    debounce_deadline_ms: int | None = None  # kept in the permit, as the debounce flag
+    debounced: bool = False
 
     def tags(self) -> dict[str, str]:
         tags = {rec.TAG_KIND: rec.KIND_WORKFLOW, rec.TAG_NAME: self.name, rec.TAG_ID: self.workflow_id}

@@ -2434,6 +2434,83 @@ case(
 )
 
 
+# DBOS 2.31's Debouncer: calls with one key within the period coalesce into one DELAYED workflow that
+# runs once, with the last call's arguments, after the last period (its status shows the latest inputs
+# and the debounce key as deduplication id until it runs); debounce_timeout_sec caps the wait; a key
+# is free again once its workflow ran; SetWorkflowID pins the id; conflicting enqueue options and an
+# unknown queue are refused with DBOS's messages.
+case(
+    "debouncer",
+    """
+    from dbos import Debouncer, Queue, SetEnqueueOptions
+
+    queue = Queue("bounce", polling_interval_sec=0.05)
+    seen = []
+
+    @DBOS.workflow()
+    def save(text):
+        seen.append(text)
+        return text.upper()
+
+    def scenario():
+        out = {}
+        debouncer = Debouncer.create(save, queue=queue)
+        started = time.time()
+        first = debouncer.debounce("doc-1", 0.4, "a")
+        st = first.get_status()
+        out["first"] = [st.status, st.queue_name, st.deduplication_id, st.input]
+        second = debouncer.debounce("doc-1", 0.4, "ab")
+        third = debouncer.debounce("doc-1", 0.4, "abc")
+        other = debouncer.debounce("doc-2", 0.05, "x")
+        out["same"] = [second.workflow_id == first.workflow_id, third.workflow_id == first.workflow_id,
+                       other.workflow_id != first.workflow_id]
+        st = first.get_status()
+        out["bounced"] = [st.status, st.input]
+        out["result"] = [first.get_result(), other.get_result(), time.time() - started >= 0.4]
+        st = first.get_status()
+        out["after"] = [st.status, st.deduplication_id, st.input]
+        out["seen"] = sorted(seen)
+        later = debouncer.debounce("doc-1", 0.05, "new")
+        out["new_after_run"] = [later.workflow_id != first.workflow_id, later.get_result()]
+        capped = Debouncer.create(save, debounce_timeout_sec=0.3)
+        t0 = time.time()
+        h = capped.debounce("k", 100, "c1")
+        capped.debounce("k", 100, "c2")
+        out["capped"] = [h.get_result(), h.get_status().queue_name, time.time() - t0 < 30]
+        for kwargs in [dict(deduplication_id="d"), dict(priority=2), dict(delay_seconds=1)]:
+            try:
+                with SetEnqueueOptions(**kwargs):
+                    debouncer.debounce("z", 0.1, "z")
+            except DBOSException as exc:
+                out.setdefault("errors", []).append(str(exc))
+        with SetWorkflowID("pinned"):
+            pinned = debouncer.debounce("p", 0.05, "p")
+        out["pinned"] = [pinned.workflow_id, pinned.get_result()]
+        try:
+            Debouncer.create(save, queue="nope").debounce("k", 0.1, "q")
+        except Exception as exc:
+            out["bad_queue"] = str(exc)
+        return out
+    """,
+    {'after': ['SUCCESS', None, {'args': ['abc'], 'kwargs': {}}],
+     'bad_queue': 'Invalid queue name provided to debouncer: nope',
+     'bounced': ['DELAYED', {'args': ['abc'], 'kwargs': {}}],
+     'capped': ['C2', '_dbos_internal_queue', True],
+     'errors': ['DBOS Error: Cannot debounce a workflow with a deduplication_id set: the debounce key is used as '
+                "the workflow's deduplication ID.",
+                'DBOS Error: Cannot debounce a workflow with a priority set: priority is not supported for '
+                'debounced workflows.',
+                'DBOS Error: Cannot debounce a workflow with a delay set: the debounce period controls the '
+                "workflow's delay."],
+     'first': ['DELAYED', 'bounce', 'save-doc-1', {'args': ['a'], 'kwargs': {}}],
+     'new_after_run': [True, 'NEW'],
+     'pinned': ['pinned', 'P'],
+     'result': ['ABC', 'X', True],
+     'same': [True, True, True],
+     'seen': ['abc', 'x']},
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source

@@ -1,4 +1,4 @@
-"""Delayed enqueues, return-existing deduplication, delete, wait_first and listen_queues on the shim:
+"""Delayed enqueues, debouncing, return-existing deduplication, delete, wait_first and listen_queues on the shim:
 what only the shim can show (restarts of its store, the times bodies really started, the async forms).
 Real DBOS's statuses and outcomes for the same calls are compared by tests/differential
 (``enqueue_with_options_and_return_existing``, ``delete_workflows_and_wait_first``,
@@ -15,7 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from shim import DBOS, EnqueueOptions, Queue, SetEnqueueOptions, SetWorkflowID, _queues
+from shim import (
+    DBOS,
+    DBOSClient,
+    Debouncer,
+    DebouncerClient,
+    EnqueueOptions,
+    Queue,
+    SetEnqueueOptions,
+    SetWorkflowID,
+    _queues,
+)
 from shim.errors import DBOSException, DBOSNonExistentWorkflowError
 
 WAIT = 10
@@ -202,3 +212,47 @@ def test_listen_queues_dispatches_only_the_queues_listened_to() -> None:
         assert waiting.get_status().status == "ENQUEUED" and "ignored" not in started_at
     finally:
         DBOS.destroy()
+
+
+@DBOS.workflow()
+def debounces_inside() -> str:
+    debouncer = Debouncer.create(stamped, queue="inner-debounce")
+    first = debouncer.debounce("key", 60, "first")
+    second = debouncer.debounce("key", 60, "second")
+    assert first.workflow_id == second.workflow_id
+    return first.workflow_id
+
+
+def test_a_debounced_workflow_keeps_its_latest_inputs_and_delay_across_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'debounce.sqlite'}"
+    _launch(url)
+    try:
+        debouncer = Debouncer.create(stamped, debounce_timeout_sec=0.8)
+        first = debouncer.debounce("doc", 60, "v1")
+        assert debouncer.debounce("doc", 60, "v2").workflow_id == first.workflow_id
+        deadline = time.time() + 0.8
+    finally:
+        DBOS.destroy()
+    _launch(url)
+    try:
+        assert first.workflow_id in [w.workflow_id for w in DBOS.list_queued_workflows(status="DELAYED")]
+        assert DBOS.retrieve_workflow(first.workflow_id).get_result() == "v2"  # the latest call's inputs
+        assert started_at["v2"] >= deadline - 0.05 and "v1" not in started_at  # capped by the timeout
+    finally:
+        DBOS.destroy()
+
+
+def test_debouncing_inside_a_workflow_is_recorded_and_the_client_form(launched: None) -> None:
+    Queue("inner-debounce")
+    with SetWorkflowID("outer"):
+        held = DBOS.start_workflow(debounces_inside).get_result()
+    assert [s["function_name"] for s in DBOS.list_workflow_steps("outer")] == [
+        "DBOS.debounce_delayed_workflow", "stamped", "DBOS.debounce_delayed_workflow"]
+    assert DBOS.get_workflow_status(held).input == {"args": ("second",), "kwargs": {}}
+    DBOS.set_workflow_delay(held, delay_seconds=0)
+    assert DBOS.retrieve_workflow(held).get_result() == "second"
+    client = DBOSClient(system_database_url="sqlite:///:memory:")
+    debouncer = DebouncerClient(client, {"workflow_name": "stamped", "queue_name": "inner-debounce"})
+    one = debouncer.debounce("c", 0.2, "c1")
+    assert debouncer.debounce("c", 0.2, "c2").workflow_id == one.workflow_id
+    assert one.get_result() == "c2"
