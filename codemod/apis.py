@@ -148,8 +148,8 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.listen_queues", H, "D2R202", "other queues' work waits, ENQUEUED, in this process"),
     DbosApi("SetEnqueueOptions", H, "D2R202", "deduplication_id, duplication_policy, priority, delay_seconds, queue_partition_key, app_version"),
     DbosApi("EnqueueOptions", H, "D2R202", "a TypedDict; keys the shim does not record raise by name"),
-    DbosApi("Debouncer", P, "D2R202", "issue 6"),
-    DbosApi("DebouncerClient", P, "D2R202", "issue 6"),
+    DbosApi("Debouncer", H, "D2R202", "one DELAYED workflow per key, bounced with the latest inputs (docs/queues.md)"),
+    DbosApi("DebouncerClient", H, "D2R202", "in the process that launched DBOS"),
     DbosApi("DBOS.set_workflow_delay", H, "D2R202", "a delay lives in the queued workflow's permit and update promises; durable"),
     DbosApi("DBOS.set_workflow_delay_async", H, "D2R202"),
     # Workflow management
@@ -376,6 +376,15 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     **{name: {"application_name": DbosParam(H, "this application's queues are the only ones the shim has")}
        for name in ("DBOS.list_queues", "DBOS.list_queues_async")},
     "DBOS.listen_queues": _all(H, "queues"),
+    "Debouncer": {
+        **_all(H, "workflow_name", "debounce_timeout_sec", "queue", ".create", ".create_async", ".debounce",
+               ".debounce_async"),
+        "application_name": DbosParam(P, "the shim has one application: raises ShimUnsupportedError"),
+    },
+    "DebouncerClient": {
+        **_all(H, "client", "workflow_options", "debounce_timeout_sec", "queue", ".debounce", ".debounce_async"),
+        "application_name": DbosParam(P, "the shim has one application: raises ShimUnsupportedError"),
+    },
     **{name: {**_all(H, "workflow_id", "delay_seconds", "delay_until_epoch_ms"), "shard_key": _SHARD_KEY}
        for name in ("DBOS.set_workflow_delay", "DBOS.set_workflow_delay_async")},
     **{name: {**_all(H, "workflow_id", "delete_children"), "shard_key": _SHARD_KEY}

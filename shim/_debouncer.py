@@ -212,9 +212,10 @@ class DebouncerClient:
         call = self._call(debounce_key, debounce_period_sec, args, kwargs)
         return WorkflowHandle(call.run(), call.ops)
 
-    async def debounce_async(self, debounce_key: str, debounce_period_sec: float, *args: Any,
+    async def debounce_async(self, deboucne_key: str, debounce_period_sec: float, *args: Any,
                              **kwargs: Any) -> WorkflowHandleAsync[Any]:
-        call = self._call(debounce_key, debounce_period_sec, args, kwargs)
+        # the first parameter's name is DBOS's own (misspelt there), for keyword callers
+        call = self._call(deboucne_key, debounce_period_sec, args, kwargs)
         return WorkflowHandleAsync(await call.run_async(), call.ops)
 
 
