@@ -51,6 +51,16 @@ class StepFrame:
 
 current_workflow: ContextVar[WorkflowFrame | None] = ContextVar("d2r_workflow", default=None)
 current_step: ContextVar[StepFrame | None] = ContextVar("d2r_step", default=None)
+
+
+def starting_frame() -> WorkflowFrame | None:
+    """The workflow a workflow started here is a child of (None outside workflows). DBOS refuses to
+    start one inside a step with the bare ``AssertionError`` of its check that the caller is no step."""
+    frame = current_workflow.get()
+    if frame is not None and current_step.get() is not None:
+        raise AssertionError
+    return frame
+
 @dataclass(eq=False)
 class AssignedId:
     """DBOS's one slot per context for the next workflow's id. Nested ``SetWorkflowID`` blocks share

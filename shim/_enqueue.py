@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from shim import _records as rec
 from shim._classes import split_instance
-from shim._context import take_assigned_workflow_id
+from shim._context import starting_frame, take_assigned_workflow_id
 from shim._engine import Caller
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._ids import child_workflow_id
@@ -28,7 +28,7 @@ from shim._lifecycle import (
     enqueue_options,
     scoped,
 )
-from shim._operations import _running_loop, active_frame
+from shim._operations import _running_loop
 from shim._plans import _UNSET
 from shim.errors import DBOSException, ShimUnsupportedError
 
@@ -109,7 +109,7 @@ def start_enqueued(ops: Operations, spec: WorkflowSpec, args: tuple[Any, ...], k
     assigned = workflow_id or take_assigned_workflow_id()
     caller = Caller(contextvars.copy_context(), _running_loop())
     instance, args = split_instance(args)
-    frame = active_frame() if as_child else None
+    frame = starting_frame() if as_child else None
     if frame is not None:
         function_id = frame.next_function_id()
         assigned = assigned or child_workflow_id(frame.workflow_id, function_id)

@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 
 from shim import _serialization as ser
 from shim._classes import split_instance
-from shim._context import WorkflowFrame, current_step, current_workflow, take_assigned_workflow_id
+from shim._context import (
+    WorkflowFrame,
+    current_step,
+    current_workflow,
+    starting_frame,
+    take_assigned_workflow_id,
+)
 from shim._engine import Caller, Engine
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._ids import child_workflow_id
@@ -70,7 +76,7 @@ class Operations:
 
     def _start(self, spec: WorkflowSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
                ) -> tuple[str, Coroutine[Any, Any, None]]:
-        frame = active_frame()
+        frame = starting_frame()
         assigned = take_assigned_workflow_id()
         caller = Caller(contextvars.copy_context(), _running_loop())
         instance, args = split_instance(args)

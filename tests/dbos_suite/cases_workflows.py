@@ -343,3 +343,49 @@ case(
     """,
     {'result': {'type': 'AssertionError', 'message': ''}, 'workflows': ['calls-from-step'], 'runs': {}},
 )
+
+case(
+    "workflow_started_or_enqueued_from_a_step",
+    "tests/test_dbos.py::test_child_workflow (start_workflow and Queue.enqueue inside a step)",
+    """
+    from dbos import Queue
+
+    queue = Queue("from-step-queue")
+
+    @DBOS.workflow()
+    def inner():
+        runs.hit("inner")
+        return 1
+
+    @DBOS.step()
+    def starts():
+        return DBOS.start_workflow(inner).get_result()
+
+    @DBOS.step()
+    def enqueues():
+        return queue.enqueue(inner).get_result()
+
+    @DBOS.workflow()
+    def outer(which):
+        return starts() if which == "start" else enqueues()
+
+    def scenario():
+        out = {}
+        for which in ("start", "enqueue"):
+            with SetWorkflowID(f"from-step-{which}"):
+                try:
+                    out[which] = outer(which)
+                except Exception as exc:
+                    out[which] = describe_error(exc)
+            out[which + " status"] = DBOS.get_workflow_status(f"from-step-{which}").status
+        out["workflows"] = sorted(id_shape(s.workflow_id) for s in DBOS.list_workflows())
+        out["runs"] = runs.snapshot()
+        return out
+    """,
+    {'start': {'type': 'AssertionError', 'message': ''},
+     'start status': 'ERROR',
+     'enqueue': {'type': 'AssertionError', 'message': ''},
+     'enqueue status': 'ERROR',
+     'workflows': ['from-step-enqueue', 'from-step-start'],
+     'runs': {}},
+)

@@ -139,10 +139,8 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     "timeout_fields_and_child_deadlines": PASS,
     "step_started_as_a_workflow": PASS,
     "sleep_and_run_step_outside_a_workflow": PASS,
-    "workflow_called_from_a_step": KnownFailure(
-        "a-workflow-called-inside-a-step",
-        "DBOS refuses it (a bare AssertionError); the shim starts it as a top-level workflow",
-    ),
+    "workflow_called_from_a_step": PASS,
+    "workflow_started_or_enqueued_from_a_step": PASS,
     # tests/test_classdecorators.py
     "instance_steps_and_status_names": PASS,
     "class_and_static_steps": PASS,
