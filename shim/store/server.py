@@ -73,6 +73,7 @@ class ProtocolServer:
         self.app = web.Application()
         self.app.router.add_post("/", self._handle_request)
         self.app.router.add_get("/poll/{group}/{pid}", self._handle_poll)
+        self.app.router.add_get("/listeners/{group}", self._handle_listeners)
 
     async def start(self) -> None:
         """Take the store over for serving and start the deadline sweep."""
@@ -122,7 +123,17 @@ class ProtocolServer:
             logger.exception("server: request failed: %.200s", body)
             return _error(body, 500, f"{type(exc).__name__}: {exc}")
         self.delivery.deliver(applied.outgoing)
-        return web.Response(text=applied.envelope, content_type="application/json")
+        status = applied.response.get("status")
+        # The SDK reads the status from the envelope; HTTP mirrors an error for curl and proxies.
+        http_status = status if isinstance(status, int) and status >= 400 else 200
+        return web.Response(text=applied.envelope, status=http_status, content_type="application/json")
+
+    # -- GET /listeners/{group} (not in the Resonate protocol) -------------------
+
+    async def _handle_listeners(self, request: web.Request) -> web.Response:
+        """The pids with an open stream in a group: lets an operator or a test see who can take work."""
+        pids = self.delivery.listening(request.match_info["group"])
+        return web.Response(body=msgspec.json.encode({"pids": pids}), content_type="application/json")
 
     # -- GET /poll/{group}/{pid} -----------------------------------------------
 
