@@ -75,6 +75,9 @@ _TARGET = "resonate:target"
 _EXTERNAL = "resonate:external"
 _DELAY = "resonate:delay"
 
+#: Requests only the current holder of a task may make (they carry its version).
+_HOLDER_REQUESTS = frozenset({"task.release", "task.fulfill", "task.suspend"})
+
 #: ``promise.search`` page size when the request names none.
 _DEFAULT_SEARCH_LIMIT = 100
 
@@ -140,9 +143,26 @@ class DurableServerState(ServerState):
     # -- requests ----------------------------------------------------------
 
     def apply(self, now: int, req: Any) -> dict[str, Any]:
-        if _str(req, "kind") == "promise.search":
+        kind = _str(req, "kind")
+        if kind == "promise.search":
             return self.promise_search(_get(req, "corrId"), req)
+        if kind in _HOLDER_REQUESTS and self.policy.leases_expire and self._stale_holder(req):
+            # A worker whose lease lapsed (and whose task another worker may
+            # hold now) must not settle, suspend or release it: the original
+            # checks the version on task.fence only.
+            self.outgoing.clear()
+            return {"kind": kind, "corrId": _get(req, "corrId"), "status": 409}
         return super().apply(now, req)
+
+    def _stale_holder(self, req: Any) -> bool:
+        version = _get(req, "version")
+        task = self.tasks.get(_str(req, "id"))
+        return (
+            task is not None
+            and isinstance(version, int)
+            and not isinstance(version, bool)
+            and version != task.version
+        )
 
     def tick(self, now: int) -> None:
         super().tick(now)
