@@ -208,7 +208,7 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOSPortableJSONSerializer", P, "D2R209"),
     DbosApi("WorkflowSerializationFormat", P, "D2R209"),
     DbosApi("PortableWorkflowError", P, "D2R209"),
-    DbosApi("DuplicationPolicy", P, "D2R209"),
+    DbosApi("DuplicationPolicy", H, "D2R202", "the Literal[\"reject\", \"return-existing\"] of duplication_policy"),
     DbosApi("StepOptions", H, "D2R104"),
     DbosApi("PropagateOtelContext", P, "D2R209"),
     DbosApi("make_pydantic_args_validator", P, "D2R209"),
@@ -376,6 +376,8 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     **{name: {"application_name": DbosParam(H, "this application's queues are the only ones the shim has")}
        for name in ("DBOS.list_queues", "DBOS.list_queues_async")},
     "DBOS.listen_queues": _all(H, "queues"),
+    "DuplicationPolicy": _all(P, "reject", "return-existing", note="both values are honoured; recorded pending "
+                                                                   "because the ledger reads members as attributes"),
     "Debouncer": {
         **_all(H, "workflow_name", "debounce_timeout_sec", "queue", ".create", ".create_async", ".debounce",
                ".debounce_async"),

@@ -44,27 +44,29 @@ def _queue_name(queue: Queue | str | None) -> str | None:
     return queue if queue is None or isinstance(queue, str) else queue.name
 
 
+# what a debounce owns, and DBOS's message for a caller that sets it too
+_CONFLICTS = (
+    ("deduplication_id", "Cannot debounce a workflow with a deduplication_id set: the debounce key is used as "
+                         "the workflow's deduplication ID."),
+    ("delay_seconds", "Cannot debounce a workflow with a delay set: the debounce period controls the "
+                      "workflow's delay."),
+    ("priority", "Cannot debounce a workflow with a priority set: priority is not supported for debounced "
+                 "workflows."),
+    ("queue_partition_key", "Cannot debounce a workflow with a queue partition key set: partitioned queues do "
+                            "not support deduplication, which debouncing requires."),
+)
+
+
 def _reject_conflicts(request: EnqueueRequest | None, options: EnqueueOptions | None = None) -> None:
-    """DBOS's ``_reject_conflicting_options``: a debounce owns the deduplication id and the delay."""
-    given = dict(options or {})
+    """DBOS's ``_reject_conflicting_options``, for ``SetEnqueueOptions`` or a client's options."""
+    given: dict[str, Any] = dict(options or {})
     if request is not None:
-        given.setdefault("deduplication_id", request.deduplication_id)
-        given.setdefault("delay_seconds", request.delay_until_ms)
-        given.setdefault("priority", request.priority)
-        given.setdefault("queue_partition_key", request.queue_partition_key)
-        given.setdefault("duplication_policy", request.duplication_policy)
-    if given.get("deduplication_id") is not None:
-        raise DBOSException("Cannot debounce a workflow with a deduplication_id set: the debounce key is used as "
-                            "the workflow's deduplication ID.")
-    if given.get("delay_seconds") is not None:
-        raise DBOSException("Cannot debounce a workflow with a delay set: the debounce period controls the "
-                            "workflow's delay.")
-    if given.get("priority") is not None:
-        raise DBOSException("Cannot debounce a workflow with a priority set: priority is not supported for "
-                            "debounced workflows.")
-    if given.get("queue_partition_key") is not None:
-        raise DBOSException("Cannot debounce a workflow with a queue partition key set: partitioned queues do "
-                            "not support deduplication, which debouncing requires.")
+        given.update(deduplication_id=request.deduplication_id, delay_seconds=request.delay_until_ms,
+                     priority=request.priority, queue_partition_key=request.queue_partition_key,
+                     duplication_policy=request.duplication_policy)
+    for key, message in _CONFLICTS:
+        if given.get(key) is not None:
+            raise DBOSException(message)
     if given.get("duplication_policy") == "return-existing":
         raise DBOSException("Cannot debounce a workflow with duplication_policy 'return-existing': a debounce "
                             "owns the workflow's deduplication behavior.")

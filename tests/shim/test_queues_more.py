@@ -27,6 +27,10 @@ from shim import (
     _queues,
 )
 from shim.errors import DBOSException, DBOSNonExistentWorkflowError
+from tests.shim import test_queues
+
+_launch = test_queues._launch
+launched = test_queues.launched  # the same fixture: a launched, in-memory shim
 
 WAIT = 10
 
@@ -70,18 +74,6 @@ def fresh() -> Iterator[None]:
     yield
     release.set()
     _queues.clear_registry()
-
-
-def _launch(url: str = "sqlite:///:memory:") -> None:
-    DBOS(config={"name": "shim-queues-more", "system_database_url": url})
-    DBOS.launch()
-
-
-@pytest.fixture
-def launched() -> Iterator[None]:
-    _launch()
-    yield
-    DBOS.destroy()
 
 
 def test_a_delayed_workflow_starts_no_earlier_than_its_delay(launched: None) -> None:
