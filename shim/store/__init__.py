@@ -14,6 +14,9 @@ Every state transition of Resonate's in-process server is written to the file
 before the SDK sees its answer, and replayed when the file is opened again, so
 workflows survive ``kill -9`` and resume on the next open. See docs/store.md.
 
+:mod:`shim.store.server` serves the same file to many worker processes over
+Resonate's HTTP + SSE protocol (``dbos2resonate serve``; see docs/server.md).
+
 This package imports nothing from the rest of ``shim``.
 """
 
