@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.codemod import CodemodContext
 
+from codemod import async_callers
+
 SCRATCH_KEY = "dbos2resonate.facts"
 SOURCE_KEY = "dbos2resonate.source"  # the module's text, when the caller has it (saves a codegen)
 IMPORTED_KEY = "dbos2resonate.imported"  # the project's workflows and steps a module imports (codemod.project)
@@ -127,6 +129,10 @@ class Facts:
     # module-level queues (``q = Queue(...)``), and whether every ``DBOS.enqueue_workflow`` D2R113 converts
     queues: dict[str, QueueFacts] = field(default_factory=dict)
     enqueue_workflow_removable: bool = False
+    # plain module-level functions D2R114 makes ``async def`` (their DBOS calls become awaits, every call of
+    # them can be awaited), and those holding such calls that stay sync, with why (``codemod.async_callers``)
+    async_helpers: set[str] = field(default_factory=set)
+    async_declined: dict[str, str] = field(default_factory=dict)
     _resolved: dict[int, tuple[cst.CSTNode, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -347,8 +353,33 @@ def _collect(tree: ast.Module, mentions: _Mentions, imported: Imported | None = 
                     calls.add(target.id)  # type: ignore[attr-defined]
     facts.child_workflows = calls
     _collect_queues(facts, tree, mentions, statements)
-    _collect_main_block(facts, tree)
+    main_block = _collect_main_block(facts, tree)
+    _collect_async_callers(facts, tree, main_block, dbos_lines, workflow_lines, mentions.flags(facts.queues))
     return facts, statements
+
+
+def _collect_async_callers(
+    facts: Facts, tree: ast.Module, main_block: ast.If | None, *flagged_lines: list[int]
+) -> None:
+    """D2R114's plain functions that become async: only looked for when a plain function names DBOS or a
+    workflow (the search walks every function of the module)."""
+    lines = [max(flags) for flags in zip(*flagged_lines)]
+    if not any(
+        type(s) is ast.FunctionDef and s.name not in facts.functions and any(lines[s.lineno:(s.end_lineno or 0) + 1])
+        for s in tree.body
+    ):
+        return
+    found = async_callers.find(async_callers.ModuleView(
+        tree=tree,
+        resolve=lambda node: facts.resolve_name(_ast_dotted(node) or ""),
+        workflows=frozenset(n for n, f in facts.functions.items() if f.kind == "workflow"),
+        durable=frozenset(facts.functions),
+        queues=frozenset(facts.queues),
+        entry_points=frozenset(facts.entry_points),
+        main_block=main_block if facts.main_block is not None else None,
+        imported_names=frozenset(facts.imported_names),
+    ))
+    facts.async_helpers, facts.async_declined = found.helpers, found.declined
 
 
 def is_main_guard(test: ast.expr) -> bool:
@@ -361,7 +392,7 @@ def is_main_guard(test: ast.expr) -> bool:
     )
 
 
-def _collect_main_block(facts: Facts, tree: ast.Module) -> None:
+def _collect_main_block(facts: Facts, tree: ast.Module) -> ast.If | None:
     """A module-level ``if __name__ == "__main__":`` that calls ``DBOS.launch()`` in its own body."""
     for stmt in tree.body:
         if not (isinstance(stmt, ast.If) and is_main_guard(stmt.test)):
@@ -376,7 +407,7 @@ def _collect_main_block(facts: Facts, tree: ast.Module) -> None:
         if not (apis & set(START_APIS + ENQUEUE_APIS) or any(
             isinstance(n.func, ast.Name) and n.func.id in workflows for n in calls
         )):
-            return
+            return None
         # its body becomes a function's: a name it binds must not be one that functions read as a global
         bound = {
             n.id for child in stmt.body for n in _own_nodes_of_block(child)
@@ -398,7 +429,8 @@ def _collect_main_block(facts: Facts, tree: ast.Module) -> None:
             while name in facts.module_names:
                 name = "_" + name
             facts.main_block = name
-        return
+        return stmt
+    return None
 
 
 def _own_nodes_of_block(stmt: ast.stmt) -> Iterator[ast.AST]:
@@ -648,7 +680,9 @@ def _relevant_words(mentions: _Mentions, facts: Facts, statements: list[_Stmt]) 
     visited wherever ``handle`` came from.
     (A comprehension's variables live in its own statement, which is visited with it.)
     """
-    words = {*facts.dbos_names, *facts.functions, *facts.entry_points, *facts.queues, *HANDLE_WORDS}
+    words = {
+        *facts.dbos_names, *facts.functions, *facts.entry_points, *facts.queues, *facts.async_helpers, *HANDLE_WORDS
+    }
     if facts.entry_points:
         words |= facts.asyncio_names
     # the variables that may hold a workflow handle: bound from a call that makes one, or from such a variable

@@ -147,6 +147,9 @@ class RuleTransformer:
     def becomes_async(self, name: str) -> bool:
         return self.run.becomes_async(name)
 
+    def helper_becomes_async(self, name: str) -> bool:
+        return self.run.helper_becomes_async(name)
+
     @property
     def frame(self) -> Frame | None:
         frames = self.run.frames
@@ -374,7 +377,15 @@ class Run:
 
     def becomes_async(self, name: str) -> bool:
         """The module-level plain function ``name`` is an entry point D2R102 turns into ``async def``."""
-        return name in self.facts.entry_points and self.enabled("D2R102") and self.converts_durable_functions
+        return name in self.facts.entry_points and self._entry_points_convert()
+
+    def helper_becomes_async(self, name: str) -> bool:
+        """The module-level plain function ``name`` is one D2R114 turns into ``async def`` (its callers are async,
+        which assumes D2R102 makes the entry points async)."""
+        return name in self.facts.async_helpers and self.enabled("D2R114") and self._entry_points_convert()
+
+    def _entry_points_convert(self) -> bool:
+        return self.enabled("D2R102") and self.converts_durable_functions
 
     def main_block_converts(self, node: cst.If) -> bool:
         """``node`` is the ``if __name__ == "__main__":`` block D2R102 moves into ``async def main()``."""
@@ -447,7 +458,9 @@ class Run:
                 if kind == "def":
                     name = node.name.value  # type: ignore[attr-defined]
                     top = not self.frames
-                    is_async = node.asynchronous is not None or (top and self.becomes_async(name))  # type: ignore[attr-defined]
+                    is_async = node.asynchronous is not None or (  # type: ignore[attr-defined]
+                        top and (self.becomes_async(name) or self.helper_becomes_async(name))
+                    )
                     self.frames.append(Frame("function", name, is_async, top))
                 elif kind == "class":
                     self.frames.append(Frame("class", node.name.value))  # type: ignore[attr-defined]

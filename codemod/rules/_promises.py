@@ -251,6 +251,9 @@ class PromiseRewrite(RuleTransformer):
         if form.where == "workflow":
             return (f"{api} is only converted directly in a workflow, where it becomes "
                     f"`await {form.helper}(ctx, ...)`; elsewhere there is no workflow ctx to record it")
+        f = self.frame
+        if f is not None and f.module_level and f.name in self.facts.async_declined:
+            return f"{api} in sync code: it becomes {helper}, which needs an async caller (D2R114 says why not here)"
         return (f"{api} in sync code: it becomes {helper}, which needs an async caller; make this function "
                 "`async def` and await it where it is called")
 

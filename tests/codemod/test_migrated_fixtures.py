@@ -57,14 +57,11 @@ NOT_RUN: dict[str, str] = {
     "context_ids": "it reports DBOS.workflow_id and DBOS.step_id outside workflows, which have no Resonate value",
     "durable_sleep": "it calls DBOS.sleep outside a workflow and catches DBOSException",
     "exception_types": "it calls workflows through a helper that receives them as values, and uses dbos.error",
-    "human_in_the_loop": "its workflow's recv and set_event are converted (D2R111, D2R112), but its HTTP handlers are "
-                         "sync functions that start workflows, send and read events, which need async callers "
-                         "(D2R105, D2R106, D2R111, D2R112 TODOs); it also uses DBOSClient (D2R205) and get_all_events",
+    "human_in_the_loop": "its payment provider's side runs through DBOSClient (D2R205), and it lists a workflow's "
+                         "events with get_all_events, which Resonate cannot list (D2R112)",
     "idempotency": "it calls workflows through a helper that receives them as values, and catches DBOS errors",
     "recursion": "it retrieves every level of the recursion by DBOS's child ids (`factorial-5-1`)",
-    "saga_trip": "its workflow's recv and set_event are converted (D2R111, D2R112), but it writes and reads DBOS "
-                 "streams (D2R204), and run_trip is a sync function that starts the workflow, sends and reads events "
-                 "(D2R105, D2R106, D2R111, D2R112 TODOs)",
+    "saga_trip": "it writes and reads DBOS streams (D2R204)",
     "step_outside_workflow": "it calls steps outside workflows, where a Resonate step has no ctx",
     "step_retries": "it catches DBOSMaxStepRetriesExceeded, which Resonate does not raise",
 }
