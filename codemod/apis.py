@@ -91,7 +91,7 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.sleep", H, "D2R107"),
     DbosApi("DBOS.sleep_async", H, "D2R107"),
     DbosApi("DBOS.scheduled", H, "D2R110", "seconds-precise; DBOS's tick ids; missed ticks skipped as in DBOS (docs/scheduling.md)"),
-    DbosApi("DBOS.create_schedule", H, "D2R110", "stored in the Resonate store; cron_timezone UTC only, queue_name pending"),
+    DbosApi("DBOS.create_schedule", H, "D2R110", "stored in the Resonate store; fired by the shim in any zone, on any queue"),
     DbosApi("DBOS.create_schedule_async", H, "D2R110"),
     DbosApi("DBOS.apply_schedules", H, "D2R110", "one atomic change of the stored schedule table"),
     DbosApi("DBOS.apply_schedules_async", H, "D2R110"),
@@ -276,8 +276,9 @@ _SEND = {
 }
 _CREATE_SCHEDULE = {
     **_all(H, "schedule_name", "workflow_fn", "schedule", "context", "automatic_backfill"),
-    "cron_timezone": DbosParam(P, "UTC and Etc/UTC are honoured; other zones raise ShimUnsupportedError"),
-    "queue_name": DbosParam(P, "queues are pending: raises ShimUnsupportedError"),
+    "cron_timezone": DbosParam(H, "read in the zone; across a daylight-saving change the croniter package's times, "
+                                  "not DBOS's (docs/cron.md)"),
+    "queue_name": DbosParam(H, "ticks, triggers and backfills are enqueued on it (DBOS's internal queue without it)"),
     "shard_key": _SHARD_KEY,
 }
 _LIST_SCHEDULES = _all(H, "status", "workflow_name", "schedule_name_prefix", "application_name")
@@ -397,7 +398,7 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     "DBOS.list_workflows": {
         **_LIST_FILTERS,
         **_all(H, "queues_only", "was_forked_from"),
-        "schedule_name": DbosParam(P, "schedule names are not recorded on workflows: raises ShimUnsupportedError"),
+        "schedule_name": DbosParam(H, "the schedule whose tick, trigger or backfill started the workflow"),
     },
     "DBOS.list_queued_workflows": _LIST_FILTERS,
     "DBOS.list_workflow_steps": {**_all(H, "workflow_id", "load_output", "limit", "offset"), "shard_key": _SHARD_KEY},
@@ -493,7 +494,8 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
                "priority", note="from the workflow root's tags and markers (shim/_records.py, docs/queues.md)"),
         "executor_id": DbosParam(H, "'local', DBOS's default executor id"),
         "application_name": DbosParam(H, "the config's name"),
-        "schedule_name": DbosParam(H, "None for every workflow, as DBOS 2.31 leaves it for schedule ticks"),
+        "schedule_name": DbosParam(H, "the schedule whose tick, trigger or backfill started it; None for "
+                                      "@DBOS.scheduled ticks, as in DBOS"),
         "app_version": DbosParam(P, "set only by SetEnqueueOptions(app_version=) and fork_workflow("
                                     "application_version=); otherwise None where DBOS records a version hash"),
         "app_id": DbosParam(P, _UNFILLED + " (DBOS fills it)"),

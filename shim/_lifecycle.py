@@ -218,6 +218,7 @@ class Lifecycle:
             forked_from=options.forked_from, created_ms=options.created_ms, app_version=options.app_version,
             delay_until_ms=options.delay_until_ms, duplication_policy=options.duplication_policy,
             debounce_deadline_ms=options.debounce_deadline_ms, debounced=options.debounced,
+            schedule_name=options.schedule_name,
         )
 
     async def before_create(self, plan: Plan) -> None:

@@ -92,7 +92,7 @@ def _ms(iso: str | None) -> int | None:
 # -- listing workflows --------------------------------------------------------------------------
 
 
-_UNSUPPORTED_FILTERS = ("attributes", "schedule_name")
+_UNSUPPORTED_FILTERS = ("attributes",)
 
 
 async def list_statuses(lifecycle: Lifecycle, filters: dict[str, Any]) -> list[WorkflowStatus]:
@@ -170,6 +170,7 @@ def _keep(status: WorkflowStatus, f: dict[str, Any]) -> bool:
         and among(status.status, statuses)
         and among(status.name, f.get("name"))
         and among(status.app_version, f.get("app_version"))
+        and among(status.schedule_name, f.get("schedule_name"))
         and among(status.forked_from, f.get("forked_from"))
         and among(status.parent_workflow_id, f.get("parent_workflow_id"))
         and among(status.authenticated_user, f.get("user"))

@@ -167,6 +167,7 @@ class StartOptions:
     copy_until: int | None = None  # copy operations 1 .. copy_until - 1 (None: all)
     forked_from: str | None = None
     timeout_ms: Any = _UNSET  # a fork's own timeout
+    schedule_name: str | None = None  # a schedule's tick
     created_ms: int | None = None
     parent: str | None = None  # a resumed run keeps its workflow's parent
     delay_until_ms: int | None = None  # DELAYED until then (``delay_seconds``)
@@ -205,6 +206,7 @@ class Plan:
     duplication_policy: str | None = None  # only matters while the run is being created
     debounce_deadline_ms: int | None = None  # kept in the permit, as the debounce flag
     debounced: bool = False
+    schedule_name: str | None = None
 
     def tags(self) -> dict[str, str]:
         tags = {rec.TAG_KIND: rec.KIND_WORKFLOW, rec.TAG_NAME: self.name, rec.TAG_ID: self.workflow_id}
@@ -216,7 +218,7 @@ class Plan:
             rec.TAG_DEADLINE_MS: self.deadline_ms, rec.TAG_BASE: self.base,
             rec.TAG_BASE_WORKFLOW: self.base_workflow_id, rec.TAG_COPY_UNTIL: self.copy_until,
             rec.TAG_FORKED_FROM: self.forked_from, rec.TAG_CREATED_MS: self.created_ms,
-            rec.TAG_APP_VERSION: self.app_version,
+            rec.TAG_APP_VERSION: self.app_version, rec.TAG_SCHEDULE: self.schedule_name,
         }
         tags.update({k: str(v) for k, v in optional.items() if v is not None})
         return tags
@@ -241,7 +243,7 @@ class Plan:
             deadline_ms=number(rec.TAG_DEADLINE_MS), base=tags.get(rec.TAG_BASE),
             base_workflow_id=tags.get(rec.TAG_BASE_WORKFLOW), copy_until=number(rec.TAG_COPY_UNTIL),
             forked_from=tags.get(rec.TAG_FORKED_FROM), created_ms=number(rec.TAG_CREATED_MS),
-            app_version=tags.get(rec.TAG_APP_VERSION),
+            app_version=tags.get(rec.TAG_APP_VERSION), schedule_name=tags.get(rec.TAG_SCHEDULE),
         )
 
 

@@ -42,6 +42,7 @@ TAG_BASE_WORKFLOW = PREFIX + "base_workflow"  # the workflow id of that promise
 TAG_COPY_UNTIL = PREFIX + "copy_until"  # operations below this function id are copied
 TAG_CREATED_MS = PREFIX + "created_ms"  # a resumed run keeps its workflow's creation time
 TAG_APP_VERSION = PREFIX + "app_version"
+TAG_SCHEDULE = PREFIX + "schedule"  # the schedule whose tick, trigger or backfill started it
 
 
 def workflow_search_tags(name: str | None = None, queue: str | None = None) -> dict[str, str]:

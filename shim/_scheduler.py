@@ -27,175 +27,68 @@ Time comes from a ``Clock``: ``now()`` and ``wait(until, woken)``. ``SystemClock
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 import threading
-import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
-
-from resonate.error import ResonateError
-from resonate.types import Value
+from typing import TYPE_CHECKING, Any
 
 from shim import _serialization as ser
-from shim._context import SetWorkflowID
 from shim._handles import WorkflowHandle
 from shim._operations import active_frame
-from shim.cron import CronError, CronSpec, next_fire_times, parse
-from shim.errors import DBOSException, DBOSWorkflowFunctionNotFoundError, ShimUnsupportedError
+from shim._plans import INTERNAL_QUEUE, StartOptions
+from shim._queues import registered as registered_queue
+from shim._schedule_clock import (
+    Clock,
+    ManualClock,
+    SystemClock,
+    default_clock,
+    use_clock,
+)
+from shim._schedule_store import STORE_PREFIX, STORE_TAGS, ScheduleStore
+from shim._schedule_ticks import (
+    DecoratedSource,
+    DynamicSource,
+    signature,
+    ticks_between,
+    zone_of,
+)
+from shim.cron import CronError, CronSpec, parse
+from shim.errors import (
+    DBOSException,
+    DBOSWorkflowFunctionNotFoundError,
+    ShimUnsupportedError,
+)
 
 if TYPE_CHECKING:
-    from resonate.resonate import Resonate
-    from resonate.types import PromiseRecord
-
     from shim._operations import Operations
     from shim._specs import Registry, WorkflowSpec
 
 logger = logging.getLogger("dbos")
 
-#: Promise ids of the schedule table's versions: ``dbos2resonate-schedules/1``, ``/2``, ...
-STORE_PREFIX = "dbos2resonate-schedules/"
-STORE_TAGS = {"dbos2resonate": "schedules"}
+# Tests and docs reach the clocks and the store through this module.
+__all__ = [
+    "STORE_PREFIX",
+    "STORE_TAGS",
+    "Clock",
+    "ManualClock",
+    "ScheduleStore",
+    "Scheduler",
+    "SystemClock",
+    "use_clock",
+]
+
 #: DBOS's default ``scheduler_polling_interval_sec``: how often other writers' changes are picked up.
 DEFAULT_POLL_INTERVAL = 30.0
 #: How often, at most, ``last_fired_at`` of an ``automatic_backfill`` schedule is written to the store.
 CHECKPOINT_INTERVAL = 60.0
 #: Seconds ``stop`` waits for the scheduler thread.
 STOP_TIMEOUT = 10.0
-# A store entry must not time out; target-less promises never do locally, this covers a server.
-_STORE_LIFETIME_MS = 100 * 365 * 24 * 3600 * 1000
-_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"})
 _NOT_LAUNCHED = "System database accessed before DBOS was launched"
-
-
-# -- clocks --------------------------------------------------------------------------------------
-
-
-class Clock(Protocol):
-    """Where a scheduler reads the time and waits for it."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""
-
-    def wait(self, until: datetime | None, woken: threading.Event) -> None:
-        """Block until ``until`` (``None``: no deadline) or until ``woken`` is set; may return early."""
-
-    def attach(self) -> None:
-        """A scheduler starts using this clock."""
-
-    def detach(self) -> None:
-        """A scheduler stops using this clock."""
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def wait(self, until: datetime | None, woken: threading.Event) -> None:
-        timeout = None if until is None else max(0.0, (until - self.now()).total_seconds())
-        woken.wait(timeout)
-
-    def attach(self) -> None:
-        pass
-
-    def detach(self) -> None:
-        pass
-
-
-class ManualClock:
-    """A clock that moves only when told to, for tests: ``advance`` and then ``settle``.
-
-    ``settle()`` returns once every scheduler using the clock has handled everything due at the
-    current time and is waiting again, so a test can assert right after it, with no sleeps.
-    """
-
-    def __init__(self, start: datetime, settle_timeout: float = 30.0) -> None:
-        self._now = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
-        self._cond = threading.Condition()
-        self._parked: dict[threading.Event, datetime | None] = {}
-        self._attached = 0
-        self._settle_timeout = settle_timeout
-
-    def now(self) -> datetime:
-        with self._cond:
-            return self._now
-
-    def wait(self, until: datetime | None, woken: threading.Event) -> None:
-        with self._cond:
-            if until is not None and until <= self._now:
-                return
-            self._parked[woken] = until
-            self._cond.notify_all()
-        try:
-            woken.wait()
-        finally:
-            with self._cond:
-                self._parked.pop(woken, None)
-                self._cond.notify_all()
-
-    def attach(self) -> None:
-        with self._cond:
-            self._attached += 1
-
-    def detach(self) -> None:
-        with self._cond:
-            self._attached -= 1
-            self._cond.notify_all()
-
-    def advance(self, delta: timedelta | float) -> datetime:
-        """Move time forward by ``delta`` (seconds or a timedelta), wake schedulers now due, settle."""
-        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
-        return self.set(self.now() + step)
-
-    def set(self, moment: datetime) -> datetime:
-        """Move time to ``moment`` (never backwards), wake schedulers now due, and settle."""
-        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-        self.settle()  # let schedulers finish reacting to what happened before time moves
-        with self._cond:
-            if moment < self._now:
-                raise ValueError(f"a ManualClock does not go back: {moment} < {self._now}")
-            self._now = moment
-            for woken, until in self._parked.items():
-                if until is None or until <= moment:
-                    woken.set()
-        self.settle()
-        return moment
-
-    def settle(self) -> None:
-        """Wait until every attached scheduler is waiting for a time still in the future."""
-
-        def idle() -> bool:
-            return len(self._parked) >= self._attached and all(
-                not woken.is_set() and (until is None or until > self._now)
-                for woken, until in self._parked.items()
-            )
-
-        with self._cond:
-            if not self._cond.wait_for(idle, timeout=self._settle_timeout):
-                raise TimeoutError(
-                    f"ManualClock: schedulers did not settle within {self._settle_timeout} s "
-                    f"({len(self._parked)} of {self._attached} waiting)"
-                )
-
-
-_default_clock: Clock | None = None
-
-
-@contextlib.contextmanager
-def use_clock(clock: Clock) -> Iterator[Clock]:
-    """Schedulers started (by ``DBOS.launch``) inside this block read time from ``clock``."""
-    global _default_clock
-    previous, _default_clock = _default_clock, clock
-    try:
-        yield clock
-    finally:
-        _default_clock = previous
 
 
 # -- @DBOS.scheduled -----------------------------------------------------------------------------
@@ -255,141 +148,6 @@ def _refuse_random(spec: CronSpec, feature: str) -> None:
         )
 
 
-# -- the schedule table in the Resonate store ----------------------------------------------------
-
-
-class ScheduleStore:
-    """DBOS's ``workflow_schedules`` table, kept as durable promises in the Resonate store.
-
-    Version n of the whole table is the promise ``dbos2resonate-schedules/<n>``; every change
-    creates version n+1, which makes the latest version the table. Creating a promise is atomic
-    (an existing id is returned, never overwritten), and each version names its writer, so two
-    writers racing for n+1 are told apart and the loser re-reads and retries: changes are atomic
-    and never lost, with only ``promises.create`` and ``promises.get``. Versions are contiguous,
-    so the latest is found with O(log n) reads on open and one read per refresh afterwards.
-
-    Every method runs on Resonate's event loop.
-    """
-
-    def __init__(self, resonate: Resonate) -> None:
-        self.resonate = resonate
-        self.version = 0
-        self.table: dict[str, dict[str, Any]] = {}
-
-    async def _entry(self, n: int) -> PromiseRecord | None:
-        try:
-            return await self.resonate.promises.get(f"{STORE_PREFIX}{n}")
-        except ResonateError as exc:
-            if getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower():
-                return None
-            raise
-
-    async def read(self) -> dict[str, dict[str, Any]]:
-        """The latest table (rows by schedule name, context still serialized)."""
-        n = self.version
-        record = await self._entry(n + 1)
-        if record is None:
-            return self.table
-        # Gallop past the cached version, then bisect: versions 1..N all exist.
-        low, high, step = n + 1, None, 1
-        latest = record
-        while high is None:
-            probe = low + step
-            found = await self._entry(probe)
-            if found is None:
-                high = probe
-            else:
-                low, latest, step = probe, found, step * 2
-        while high - low > 1:
-            middle = (low + high) // 2
-            found = await self._entry(middle)
-            if found is None:
-                high = middle
-            else:
-                low, latest = middle, found
-        self.version, self.table = low, ser.loads(latest.param.data["table"])
-        return self.table
-
-    async def update(self, change: Callable[[dict[str, dict[str, Any]]], Any]) -> Any:
-        """Apply ``change`` (mutating a copy of the table; it may raise) as one new version."""
-        while True:
-            current = await self.read()
-            table = {name: dict(row) for name, row in current.items()}
-            outcome = change(table)
-            if table == current:
-                return outcome  # nothing to write
-            writer = uuid.uuid4().hex
-            n = self.version + 1
-            data = {"writer": writer, "table": ser.dumps(table)}
-            timeout_at = int(time.time() * 1000) + _STORE_LIFETIME_MS
-            try:
-                record = await self.resonate.promises.create(f"{STORE_PREFIX}{n}", timeout_at, Value(data=data),
-                                                             dict(STORE_TAGS))
-            except ResonateError:
-                record = None  # a server refuses an existing id: someone else wrote version n
-            if record is not None and isinstance(record.param.data, dict) and record.param.data.get("writer") == writer:
-                self.version, self.table = n, table
-                return outcome
-            # Lost the race for version n: read what won and apply the change again on top of it.
-
-
-# -- sources: one per schedule that fires --------------------------------------------------------
-
-
-@dataclass(eq=False)
-class _Source:
-    key: str
-    cron: CronSpec
-    next_at: datetime | None
-
-    def advance(self) -> None:
-        assert self.next_at is not None
-        following = next_fire_times(self.cron, 1, self.next_at)
-        self.next_at = following[0] if following else None
-
-
-@dataclass(eq=False)
-class _DecoratedSource(_Source):
-    func: Callable[..., Any] = field(default=lambda: None)
-    warned: bool = False
-
-
-@dataclass(eq=False)
-class _DynamicSource(_Source):
-    row: dict[str, Any] = field(default_factory=dict)
-    signature: tuple[Any, ...] = ()
-
-
-def _signature(row: dict[str, Any]) -> tuple[Any, ...]:
-    """The fields whose change restarts a running schedule, as in DBOS."""
-    return (row["workflow_name"], row["workflow_class_name"], row["schedule"], row["context"],
-            row.get("cron_timezone"), row.get("queue_name"))
-
-
-def _first_tick(cron: CronSpec, after: datetime) -> datetime | None:
-    ticks = next_fire_times(cron, 1, after)
-    return ticks[0] if ticks else None
-
-
-def _ticks_between(cron: CronSpec, start: datetime, end: datetime) -> list[datetime]:
-    """Ticks strictly after ``start`` and strictly before ``end``."""
-    ticks: list[datetime] = []
-    cursor = start
-    while True:
-        batch = next_fire_times(cron, 256, cursor)
-        for tick in batch:
-            if tick >= end:
-                return ticks
-            ticks.append(tick)
-        if len(batch) < 256:
-            return ticks
-        cursor = batch[-1]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 # -- the scheduler -------------------------------------------------------------------------------
 
 _current: Scheduler | None = None
@@ -406,7 +164,7 @@ class Scheduler:
         self.bridge = operations.bridge
         self.registry = registry
         self.app_name = app_name
-        self.clock: Clock = clock or _default_clock or SystemClock()
+        self.clock: Clock = clock or default_clock() or SystemClock()
         self.poll_interval = timedelta(seconds=poll_interval)
         self.checkpoint_interval = timedelta(seconds=checkpoint_interval)
         self.store = ScheduleStore(operations.engine.resonate)
@@ -416,8 +174,8 @@ class Scheduler:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._begun = False
-        self._decorated_sources: list[_DecoratedSource] = []
-        self._dynamic: dict[str, _DynamicSource] = {}  # by schedule_id
+        self._decorated_sources: list[DecoratedSource] = []
+        self._dynamic: dict[str, DynamicSource] = {}  # by schedule_id
         self._next_poll: datetime | None = None
         # last_fired_at seen by this scheduler: name -> (schedule_id, time); persisted lazily.
         self._fired: dict[str, tuple[str, datetime]] = {}
@@ -493,9 +251,7 @@ class Scheduler:
             self._begun = True
             for item in _decorated.get(self.registry, []):
                 key = f"decorated:{id(item.func)}"
-                self._decorated_sources.append(
-                    _DecoratedSource(key, item.cron, _first_tick(item.cron, now), func=item.func)
-                )
+                self._decorated_sources.append(DecoratedSource.starting(key, item.cron, UTC, now, func=item.func))
             self._started.set()
         if self._dirty or self._next_poll is None or now >= self._next_poll:
             self._dirty = False
@@ -503,9 +259,9 @@ class Scheduler:
             self._next_poll = now + self.poll_interval
         for source in [*self._decorated_sources, *self._dynamic.values()]:
             while source.next_at is not None and source.next_at <= now and not self._stopping:
-                tick = source.next_at
+                tick = source.local
                 try:
-                    if isinstance(source, _DecoratedSource):
+                    if isinstance(source, DecoratedSource):
                         self._fire_decorated(source, tick)
                     else:
                         self._fire_dynamic(source, tick)
@@ -532,7 +288,7 @@ class Scheduler:
                 continue
             running = self._dynamic.get(schedule_id)
             if running is not None:
-                if running.signature != _signature(row):  # changed definition: restart, no backfill
+                if running.signature != signature(row):  # changed definition: restart, no backfill
                     self._dynamic[schedule_id] = self._dynamic_source(row, now)
                 else:
                     running.row = row
@@ -546,18 +302,23 @@ class Scheduler:
                                    row["schedule_name"], exc_info=True)
             self._dynamic[schedule_id] = self._dynamic_source(row, now)
 
-    def _dynamic_source(self, row: dict[str, Any], now: datetime) -> _DynamicSource:
-        cron = parse(row["schedule"])
-        return _DynamicSource(row["schedule_id"], cron, _first_tick(cron, now), row=row, signature=_signature(row))
+    def _dynamic_source(self, row: dict[str, Any], now: datetime) -> DynamicSource:
+        return DynamicSource.starting(row["schedule_id"], parse(row["schedule"]), zone_of(row.get("cron_timezone")),
+                                      now, row=row, signature=signature(row))
 
     # -- firing ----------------------------------------------------------------------------------
 
-    def _start(self, spec: WorkflowSpec, workflow_id: str, args: tuple[Any, ...]) -> str:
-        with SetWorkflowID(workflow_id):
-            self.operations.start_workflow(spec, args, {})
+    def _start(self, spec: WorkflowSpec, workflow_id: str, args: tuple[Any, ...], queue: str | None,
+               schedule_name: str | None = None) -> str:
+        """Enqueue a tick's workflow as DBOS does: on ``queue`` (its internal queue when None), unless a
+        workflow with this id exists already, so a tick fired again runs once."""
+        ops = self.operations
+        if ops.get_status(workflow_id) is None:
+            options = StartOptions(queue=queue or INTERNAL_QUEUE, schedule_name=schedule_name)
+            ops._block(ops.engine.start(spec, workflow_id, args, {}, None, options=options))
         return workflow_id
 
-    def _fire_decorated(self, source: _DecoratedSource, tick: datetime) -> None:
+    def _fire_decorated(self, source: DecoratedSource, tick: datetime) -> None:
         spec = workflow_spec(self.registry, source.func)
         if spec is None:
             if not source.warned:
@@ -565,9 +326,9 @@ class Scheduler:
                 name = getattr(source.func, "__qualname__", repr(source.func))
                 logger.warning("Scheduled function %s is not a registered workflow function; not firing it", name)
             return
-        self._start(spec, f"sched-{spec.name}-{tick.isoformat()}", (tick, self.clock.now()))
+        self._start(spec, f"sched-{spec.name}-{tick.isoformat()}", (tick, self.clock.now()), None)
 
-    def _fire_dynamic(self, source: _DynamicSource, tick: datetime) -> None:
+    def _fire_dynamic(self, source: DynamicSource, tick: datetime) -> None:
         row = source.row
         self._enqueue(row, tick, f"sched-{row['schedule_name']}-{tick.isoformat()}")
         self._fired[row["schedule_name"]] = (row["schedule_id"], tick)
@@ -581,12 +342,13 @@ class Scheduler:
             raise DBOSWorkflowFunctionNotFoundError(
                 workflow_id, f"{row['workflow_name']} (schedule '{row['schedule_name']}') is not registered"
             )
-        return self._start(spec, workflow_id, (scheduled_at, ser.loads(row["context"])))
+        return self._start(spec, workflow_id, (scheduled_at, ser.loads(row["context"])), row.get("queue_name"),
+                           row["schedule_name"])
 
     def _backfill(self, row: dict[str, Any], start: datetime, end: datetime) -> list[str]:
         cron = parse(row["schedule"])
         ids: list[str] = []
-        for tick in _ticks_between(cron, _utc(start), _utc(end)):
+        for tick in ticks_between(cron, start, end, zone_of(row.get("cron_timezone"))):
             ids.append(self._enqueue(row, tick, f"sched-{row['schedule_name']}-{tick.isoformat()}"))
         return ids
 
@@ -642,8 +404,10 @@ class Scheduler:
             cron = parse(schedule)
         except CronError as exc:
             raise DBOSException(f"Invalid cron schedule: '{schedule}'") from exc
-        if queue_name is not None:
-            raise ShimUnsupportedError(f"{api}(queue_name=...)", "queues are pending; omit queue_name.")
+        # DBOS checks the queue second in create_schedule, the time zone second in apply_schedules.
+        first, last = (_check_queue, _check_timezone) if api == "DBOS.create_schedule" else (
+            _check_timezone, _check_queue)
+        first(queue_name if first is _check_queue else cron_timezone)
         spec = workflow_spec(self.registry, workflow_fn)
         if spec is None:
             raise DBOSWorkflowFunctionNotFoundError(
@@ -651,16 +415,7 @@ class Scheduler:
             )
         if inspect.ismethod(workflow_fn) and not inspect.isclass(workflow_fn.__self__):
             raise DBOSException("Configured instance methods cannot be used as scheduled workflows")
-        if cron_timezone is not None:
-            try:
-                ZoneInfo(cron_timezone)
-            except Exception:  # noqa: BLE001 - DBOS turns every failure into the same message
-                raise DBOSException(f"Invalid timezone: '{cron_timezone}'") from None
-            if cron_timezone not in _UTC_NAMES:
-                raise ShimUnsupportedError(
-                    f"{api}(cron_timezone={cron_timezone!r})",
-                    "schedules are evaluated in UTC; convert the cron expression to UTC.",
-                )
+        last(queue_name if last is _check_queue else cron_timezone)
         _refuse_random(cron, api)
         return {
             "schedule_id": str(uuid.uuid4()),
@@ -791,6 +546,21 @@ class Scheduler:
             raise DBOSException("DBOS.backfill_schedule cannot be called from within a workflow")
         row = self._existing(schedule_name)
         return [WorkflowHandle(wid, self.operations) for wid in self._backfill(row, start, end)]
+
+
+def _check_queue(queue_name: str | None) -> None:
+    if queue_name is not None and queue_name != INTERNAL_QUEUE and registered_queue(queue_name) is None:
+        raise DBOSException(
+            f"Queue '{queue_name}' is not declared. Please create the queue before using it in a schedule.")
+
+
+def _check_timezone(cron_timezone: str | None) -> None:
+    if cron_timezone is None:
+        return
+    try:
+        zone_of(cron_timezone)
+    except Exception:  # noqa: BLE001 - DBOS turns every failure into the same message
+        raise DBOSException(f"Invalid timezone: '{cron_timezone}'") from None
 
 
 def _set_status(table: dict[str, dict[str, Any]], name: str, status: str) -> None:

@@ -128,6 +128,7 @@ def _apply_tags(status: WorkflowStatus, tags: dict[str, str]) -> None:
     status.queue_partition_key = tags.get(rec.TAG_PARTITION)
     status.forked_from = tags.get(rec.TAG_FORKED_FROM)
     status.app_version = tags.get(rec.TAG_APP_VERSION)
+    status.schedule_name = tags.get(rec.TAG_SCHEDULE)
     status.workflow_timeout_ms = number(rec.TAG_TIMEOUT_MS)
     status.workflow_deadline_epoch_ms = number(rec.TAG_DEADLINE_MS)
     status.priority = number(rec.TAG_PRIORITY) or 0

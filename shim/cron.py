@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 from typing import ClassVar
 
@@ -31,6 +31,7 @@ __all__ = [
     "Field",
     "NotExpressible",
     "Verdict",
+    "croniter_text",
     "next_fire_times",
     "offset_delta",
     "parse",
@@ -445,11 +446,16 @@ def _compact(values: Iterable[int], kind: _Kind, star_steps: bool = False) -> st
 # --- fire times --------------------------------------------------------------------------------------------
 
 
-def next_fire_times(expression: str | CronSpec, count: int, start: datetime | None = None) -> list[datetime]:
-    """The next ``count`` times DBOS fires after ``start`` (default now), to the second, as UTC datetimes.
+def next_fire_times(
+    expression: str | CronSpec, count: int, start: datetime | None = None, zone: tzinfo | None = None
+) -> list[datetime]:
+    """The next ``count`` times DBOS fires after ``start`` (default now), to the second.
 
-    Follows DBOS's own timing (strictly after ``start``; cron read in UTC) with the standard meaning of the
-    expression. Returns fewer times if the expression stops firing (a year field, or a day that never
+    Follows DBOS's own timing (strictly after ``start``) with the standard meaning of the expression. The
+    cron is read in ``zone`` (a schedule's ``cron_timezone``; default UTC) and the times are returned in it,
+    as DBOS hands them to the workflow. Across a daylight-saving change the times are croniter's (see
+    docs/cron.md): a wall time the clocks repeat fires at both instants; one they skip fires once at the
+    jump if the hour field is restricted, and not at all under ``*`` hours. Returns fewer times if the expression stops firing (a year field, or a day that never
     comes). CronError if invalid or if it has no fixed fire times (``R``).
     """
     spec = expression if isinstance(expression, CronSpec) else parse(expression)
@@ -460,16 +466,23 @@ def next_fire_times(expression: str | CronSpec, count: int, start: datetime | No
         raise ValueError("count must not be negative")
     start = datetime.now(UTC) if start is None else start
     start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
-    fields = _canonical(spec)
-    text = " ".join(fields if fields[6] != "*" else fields[:6])
-    iterator = croniter(text, start, second_at_beginning=True, max_years_between_matches=10)
+    zone = UTC if zone is None else zone
+    text = croniter_text(spec)
+    # Converting from UTC sets ``fold`` on a repeated wall time, which croniter needs to go on from it.
+    iterator = croniter(text, start.astimezone(zone), second_at_beginning=True, max_years_between_matches=10)
     times: list[datetime] = []
     try:
         for _ in range(count):
-            times.append(iterator.get_next(datetime).astimezone(UTC))
+            times.append(iterator.get_next(datetime).astimezone(UTC).astimezone(zone))
     except CroniterBadDateError:
         pass
     return times
+
+
+def croniter_text(spec: CronSpec) -> str:
+    """The expression in the normalised form handed to croniter (seconds first; a year only if restricted)."""
+    fields = _canonical(spec)
+    return " ".join(fields if fields[6] != "*" else fields[:6])
 
 
 def offset_delta(conversion: Conversion) -> timedelta:

@@ -109,8 +109,6 @@ def test_filters_the_shim_cannot_honour_are_refused(dbos: type[DBOS]) -> None:
 
     with pytest.raises(ShimUnsupportedError, match="attributes"):
         DBOS.list_workflows(attributes={"k": "v"})
-    with pytest.raises(ShimUnsupportedError, match="schedule_name"):
-        DBOS.list_workflows(schedule_name="nightly")
 
 
 # -- cancel, resume, fork, timeouts -----------------------------------------------------------------

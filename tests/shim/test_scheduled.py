@@ -304,11 +304,10 @@ def test_create_schedule_checks_as_dbos_does(launched: ManualClock) -> None:
         DBOS.create_schedule(schedule_name="t", workflow_fn=not_a_workflow, schedule="* * * * *")
     with pytest.raises(DBOSException, match="Invalid timezone: 'Mars/Olympus'"):
         DBOS.create_schedule(schedule_name="t", workflow_fn=report, schedule="* * * * *", cron_timezone="Mars/Olympus")
-    with pytest.raises(ShimUnsupportedError, match=r"cron_timezone='America/New_York'"):
-        DBOS.create_schedule(schedule_name="t", workflow_fn=report, schedule="* * * * *",
-                             cron_timezone="America/New_York")
-    with pytest.raises(ShimUnsupportedError, match=r"queue_name"):
+    with pytest.raises(DBOSException, match=r"Queue 'q' is not declared\. Please create the queue before using it"):
         DBOS.create_schedule(schedule_name="t", workflow_fn=report, schedule="* * * * *", queue_name="q")
+    with pytest.raises(DBOSException, match=r"Queue 'q' is not declared"):
+        DBOS.apply_schedules([{"schedule_name": "t", "workflow_fn": report, "schedule": "* * * * *", "queue_name": "q"}])
     DBOS.create_schedule(schedule_name="utc", workflow_fn=report, schedule="* * * * *", cron_timezone="UTC")
     with pytest.raises(DBOSException, match="Schedule entry 0 is missing required field 'workflow_fn'"):
         DBOS.apply_schedules([{"schedule_name": "x", "schedule": "* * * * *"}])  # type: ignore[list-item]
