@@ -1,26 +1,26 @@
 """Scheduled work: ``@DBOS.scheduled`` and the ``DBOS.create_schedule`` family, run by the shim.
 
 Resonate's local mode never fires schedules, and DBOS cron is precise to the second, so the shim
-fires them itself: one scheduler thread per launched DBOS walks every schedule's ticks (computed
-by ``shim.cron.next_fire_times``) and starts each tick's workflow through the normal path
-(``Operations.start_workflow``) under the workflow id DBOS gives that tick:
+fires them itself: one scheduler thread per launched DBOS walks every schedule's ticks (in the
+schedule's ``cron_timezone``, see ``shim._schedule_ticks``) and enqueues each tick's workflow, as
+DBOS does, on the schedule's ``queue_name`` or DBOS's internal queue, under the id DBOS gives it:
 
-    sched-{workflow name}-{scheduled time, ISO 8601 in UTC}    @DBOS.scheduled
-    sched-{schedule name}-{scheduled time, ISO 8601 in UTC}    DBOS.create_schedule / apply_schedules
-    sched-{schedule name}-trigger-{now, ISO 8601 in UTC}        DBOS.trigger_schedule
+    sched-{workflow name}-{scheduled time, ISO 8601 in UTC}     @DBOS.scheduled
+    sched-{schedule name}-{scheduled time, ISO 8601 in its zone} DBOS.create_schedule / apply_schedules
+    sched-{schedule name}-trigger-{now, ISO 8601 in UTC}         DBOS.trigger_schedule
 
-Starting an id that exists returns the existing workflow, so a tick runs once however many times it
-is fired (a restart, a second scheduler on the same store, a backfill over fired ticks).
+A tick whose workflow exists already is not enqueued again, so a tick runs once however many times
+it is fired (a restart, a second scheduler on the same store, a backfill over fired ticks).
 
 Missed ticks follow DBOS 2.31: a scheduler starts from the first tick after its start time, so ticks
 that fell while nothing ran are skipped; while it runs, a late tick is still fired (the scheduler
 catches up tick by tick). Only a schedule created with ``automatic_backfill=True`` backfills, on
 scheduler start (and on resume), the ticks since its ``last_fired_at``.
 
-Schedule definitions live in the Resonate store next to the workflows (see ``ScheduleStore``), so
-they survive a restart whenever the store does.
+Schedule definitions live in the Resonate store next to the workflows (``shim._schedule_store``),
+so they survive a restart whenever the store does.
 
-Time comes from a ``Clock``: ``now()`` and ``wait(until, woken)``. ``SystemClock`` is the real one;
+Time comes from a ``Clock`` (``shim._schedule_clock``): ``SystemClock`` is the real one;
 ``ManualClock`` lets tests move time by hand and wait until the scheduler has caught up.
 """
 

@@ -124,8 +124,8 @@ def test_real_dbos_behaves_as_this_test_says(traces: tuple[Any, Any]) -> None:
     assert dbos["trigger"] == {"id_ends_with_its_time": True, "tz": "datetime.timezone.utc", "queue": "sched-q"}
     assert dbos["applied"]["queue_name"] is None
     assert [wid for wid, _ in dbos["applied_backfill"]] == ["sched-ny-2024-01-02T00:00:00+05:30"]
-    assert dbos["errors"][1] == ["DBOSException", "DBOS Error: Queue 'nowhere' is not declared. Please create the "
-                                                  "queue before using it in a schedule."]
+    undeclared = "DBOS Error: Queue 'nowhere' is not declared. Please create the queue before using it in a schedule."
+    assert dbos["errors"][1] == ["DBOSException", undeclared]
 
 
 def test_the_shim_schedules_in_zones_and_on_queues_as_dbos_does(traces: tuple[Any, Any]) -> None:
