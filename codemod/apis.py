@@ -41,9 +41,9 @@ H, I, P, R = ShimSupport.HONOURED, ShimSupport.INERT, ShimSupport.PENDING, ShimS
 #   D2R104 step decorator     D2R105 start_workflow     D2R106 SetWorkflowID
 #   D2R107 sleep              D2R108 logger             D2R109 workflow/step ids
 #   D2R110 scheduled          D2R111 send/recv          D2R112 events
-#   D2R113 queues (fan-out)
+#   D2R113 queues (fan-out)   D2R114 async callers      D2R115 streams
 #   D2R201 transactions/SQL   D2R202 queue flow control D2R203 workflow management
-#   D2R204 streams            D2R205 DBOSClient         D2R206 classes/instances
+#   D2R204 read_stream_offset D2R205 DBOSClient         D2R206 classes/instances
 #   D2R207 timeouts           D2R208 cron not in 5 fields  D2R209 other DBOS API
 APIS: tuple[DbosApi, ...] = (
     # Programming model
@@ -122,14 +122,14 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.get_event_async", H, "D2R112"),
     DbosApi("DBOS.get_all_events", H, "D2R112"),
     DbosApi("DBOS.get_all_events_async", H, "D2R112"),
-    DbosApi("DBOS.write_stream", H, "D2R204", "entries are promises W:stream/K/i"),
-    DbosApi("DBOS.write_stream_async", H, "D2R204"),
-    DbosApi("DBOS.read_stream", H, "D2R204", "polling_interval_sec validated, inert: readers are woken, never poll"),
-    DbosApi("DBOS.read_stream_async", H, "D2R204"),
+    DbosApi("DBOS.write_stream", H, "D2R115", "entries are promises W:stream/K/i"),
+    DbosApi("DBOS.write_stream_async", H, "D2R115"),
+    DbosApi("DBOS.read_stream", H, "D2R115", "polling_interval_sec validated, inert: readers are woken, never poll"),
+    DbosApi("DBOS.read_stream_async", H, "D2R115"),
     DbosApi("DBOS.read_stream_offset", H, "D2R204"),
     DbosApi("DBOS.read_stream_offset_async", H, "D2R204"),
-    DbosApi("DBOS.close_stream", H, "D2R204"),
-    DbosApi("DBOS.close_stream_async", H, "D2R204"),
+    DbosApi("DBOS.close_stream", H, "D2R115"),
+    DbosApi("DBOS.close_stream_async", H, "D2R115"),
     DbosApi("DBOSClient", H, "D2R205", "send, get_event, retrieve_workflow, read_stream, enqueue, list/cancel/resume/fork in the process that launched DBOS"),
     # Queues
     DbosApi("Queue", H, "D2R113", "2.x form at import time; flow control by a per-process dispatcher (docs/queues.md)"),

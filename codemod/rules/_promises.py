@@ -127,11 +127,67 @@ async def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> 
     while (record := await open_slot(f"{{workflow_id}}:event/{{promise_segment(key)}}/{{v}}")).state == "resolved":
         value, v = slot_value(record.value.data), v + 1
     return value
+
+
+async def append_to_stream(ctx: Context, workflow_id: str, key: str, value: Any) -> None:
+    """A durable step: write ``value`` to the first free entry ``{{workflow_id}}:stream/{{key}}/{{i}}``."""
+    i = 0
+    while not await fill_slot(f"{{workflow_id}}:stream/{{promise_segment(key)}}/{{i}}", value):
+        i += 1
+
+
+async def end_stream(ctx: Context, workflow_id: str, key: str) -> None:
+    """A durable step: reject the first free entry of a stream, the end its readers stop at."""
+    i = 0
+    while True:
+        entry = f"{{workflow_id}}:stream/{{promise_segment(key)}}/{{i}}"
+        if (await open_slot(entry)).state == "pending" and (
+            await {INSTANCE}.promises.reject(entry, Value())
+        ).state != "resolved":
+            return
+        i += 1
+
+
+async def write_stream(ctx: Context, key: str, value: Any) -> None:
+    """DBOS.write_stream: append ``value`` to the workflow's stream ``key``."""
+    await ctx.run(append_to_stream, ctx.info.id, key, value)
+
+
+async def close_stream(ctx: Context, key: str) -> None:
+    """DBOS.close_stream: end the workflow's stream ``key``; values written after it are not read."""
+    await ctx.run(end_stream, ctx.info.id, key)
+
+
+async def settled(promise_id: str) -> None:
+    """Wait until a promise is settled, whichever way: its record says how."""
+    with contextlib.suppress(Exception):
+        await (await {INSTANCE}.get(promise_id)).result()
+
+
+async def read_stream(workflow_id: str, key: str) -> AsyncIterator[Any]:
+    """DBOS.read_stream: the stream's values in order, until it is closed or its workflow ends."""
+    i = 0
+    while True:
+        entry = f"{{workflow_id}}:stream/{{promise_segment(key)}}/{{i}}"
+        record = await open_slot(entry)
+        if record.state == "pending":
+            waits = [asyncio.ensure_future(settled(entry)), asyncio.ensure_future(settled(workflow_id))]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for wait in waits:
+                wait.cancel()
+            record = await open_slot(entry)  # still pending: the workflow ended without writing it
+        data = record.value.data if record.state == "resolved" else None
+        if record.state != "resolved" or (isinstance(data, dict) and "d2r" in data and data.get("closed")):
+            return
+        yield slot_value(data)
+        i += 1
 '''
 
 # a name the helpers use -> the import that binds it
 _IMPORTS: dict[str, tuple[str, str | None]] = {
     "asyncio": ("asyncio", None),
+    "contextlib": ("contextlib", None),
+    "AsyncIterator": ("collections.abc", "AsyncIterator"),
     "time": ("time", None),
     "uuid": ("uuid", None),
     "weakref": ("weakref", None),

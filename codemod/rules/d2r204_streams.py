@@ -1,4 +1,4 @@
-"""D2R204 streams: DBOS streams have no Resonate counterpart."""
+"""D2R204 stream-offsets: ``read_stream_offset`` is left to a person (D2R115 converts the rest of streams)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ from codemod.rules.base import Rule
 
 RULE = Rule(
     code='D2R204',
-    name='streams',
-    summary='DBOS streams have no Resonate counterpart',
+    name='stream-offsets',
+    summary='`read_stream_offset` is not converted: read the entry promise by its id',
     explanation=(
-        '`write_stream`/`read_stream` have no Resonate primitive; a sequence of durable promises or an external store replaces them.'
+        'D2R115 turns `write_stream`, `close_stream` and `read_stream` into durable promise entries '
+        '`{workflow_id}:stream/{key}/{i}`. `read_stream_offset(workflow_id, key, offset)` reads one entry and raises '
+        'DBOSStreamTimeoutError past the end; migrate does not convert it: read the promise '
+        '`{workflow_id}:stream/{key}/{offset}` (its value is the `json` field of the envelope, a rejected entry '
+        'is the end of the stream).'
     ),
-    todo_reason='Resonate has no streams: use a sequence of durable promises or an external store',
+    todo_reason='read_stream_offset is not converted: read the entry promise `{workflow_id}:stream/{key}/{offset}`',
     fixable=False,
 )

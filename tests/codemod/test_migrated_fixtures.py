@@ -41,6 +41,7 @@ CHILD_ID = "`{parent}:{n}`"  # the TODO D2R105/D2R109 leave where a child workfl
 RUNS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     "programming_model": (),
     "saga": (),
+    "saga_trip": (),
     # basket_workflow starts quote_workflow as a child and reports the child's id: Resonate names it
     # `basket-1:3`, DBOS `basket-1-3` (same position, another separator)
     "async_workflow": tuple(
@@ -61,7 +62,6 @@ NOT_RUN: dict[str, str] = {
                          "events with get_all_events, which Resonate cannot list (D2R112)",
     "idempotency": "it calls workflows through a helper that receives them as values, and catches DBOS errors",
     "recursion": "it retrieves every level of the recursion by DBOS's child ids (`factorial-5-1`)",
-    "saga_trip": "it writes and reads DBOS streams (D2R204)",
     "step_outside_workflow": "it calls steps outside workflows, where a Resonate step has no ctx",
     "step_retries": "it catches DBOSMaxStepRetriesExceeded, which Resonate does not raise",
 }
@@ -256,7 +256,76 @@ def main() -> dict:
     return trace
 '''
 
-INLINE_PROGRAMS = {"fan_out": FAN_OUT, "messages": MESSAGES}
+STREAMS = '''\
+"""Streams: values in order until close_stream (later writes are not read), a stream never closed ends with its
+workflow, a reader that starts before the writer waits for each value, and a workflow run again writes nothing."""
+
+import asyncio
+import os
+
+from dbos import DBOS, DBOSConfig, SetWorkflowID
+
+config: DBOSConfig = {"name": "streams", "system_database_url": os.environ["D2R_DB_URL"]}
+DBOS(config=config)
+
+writes: list[str] = []
+
+
+@DBOS.step()
+def record(what: str) -> str:
+    writes.append(what)
+    return what
+
+
+@DBOS.workflow()
+def producer(n: int) -> int:
+    for i in range(n):
+        DBOS.write_stream("numbers", {"i": i, "square": i * i})
+    DBOS.write_stream("letters", record("a"))
+    DBOS.close_stream("numbers")
+    DBOS.write_stream("numbers", "after the close")
+    return n
+
+
+@DBOS.workflow()
+async def slow_producer(n: int) -> int:
+    for i in range(n):
+        await DBOS.sleep_async(0.05)
+        await DBOS.write_stream_async("ticks", i)
+    await DBOS.close_stream_async("ticks")
+    return n
+
+
+def read_all(workflow_id: str, key: str) -> list:
+    return list(DBOS.read_stream(workflow_id, key))
+
+
+async def read_live(workflow_id: str) -> list:
+    seen = []
+    async for tick in DBOS.read_stream_async(workflow_id, "ticks"):
+        seen.append(tick)
+    return seen
+
+
+def main() -> dict:
+    DBOS.launch()
+    with SetWorkflowID("producer-1"):
+        trace = {"result": producer(3)}
+    trace["numbers"] = read_all("producer-1", "numbers")
+    trace["letters_never_closed"] = read_all("producer-1", "letters")
+    with SetWorkflowID("producer-1"):
+        trace["again"] = producer(3)
+    trace["numbers_again"] = read_all("producer-1", "numbers")
+    with SetWorkflowID("ticker-1"):
+        handle = DBOS.start_workflow(slow_producer, 2)
+    trace["live"] = asyncio.run(read_live("ticker-1"))
+    trace["ticker_result"] = handle.get_result()
+    trace["writes"] = writes
+    DBOS.destroy()
+    return trace
+'''
+
+INLINE_PROGRAMS = {"fan_out": FAN_OUT, "messages": MESSAGES, "streams": STREAMS}
 
 
 @pytest.mark.slow
