@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from shim import _serialization as ser
 from shim._handles import WorkflowHandle
@@ -558,7 +559,7 @@ def _check_timezone(cron_timezone: str | None) -> None:
     if cron_timezone is None:
         return
     try:
-        zone_of(cron_timezone)
+        ZoneInfo(cron_timezone)
     except Exception:  # noqa: BLE001 - DBOS turns every failure into the same message
         raise DBOSException(f"Invalid timezone: '{cron_timezone}'") from None
 

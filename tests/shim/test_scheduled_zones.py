@@ -146,8 +146,10 @@ def test_ticks_without_a_queue_name_go_through_dbos_internal_queue(sched: Launch
                                                datetime(2030, 1, 1, 0, 0, 1))[0].workflow_id) == INTERNAL_QUEUE
 
 
-def test_a_schedule_needs_a_declared_queue(sched: Launcher) -> None:
+def test_a_schedule_needs_a_declared_queue_and_a_real_zone(sched: Launcher) -> None:
     sched.launch()
+    with pytest.raises(DBOSException, match=r"^DBOS Error: Invalid timezone: ''$"):  # DBOS: ZoneInfo("") fails
+        DBOS.create_schedule(schedule_name="x", workflow_fn=report, schedule="* * * * *", cron_timezone="")
     with pytest.raises(DBOSException, match=r"^DBOS Error: Queue 'nowhere' is not declared\. Please create the "
                                             r"queue before using it in a schedule\.$"):
         DBOS.create_schedule(schedule_name="x", workflow_fn=report, schedule="* * * * *", queue_name="nowhere")
