@@ -29,6 +29,7 @@ from shim import _records as records
 from shim import _serialization as ser
 from shim._classes import InstanceRef, instance_for
 from shim._context import StepFrame, WorkflowFrame, assigned_workflow_id, current_step, current_workflow
+from shim._interrupts import Interrupted, await_carrying, call_carrying, first_of, never_settle
 from shim._lifecycle import Lifecycle, StartOptions, replayed, split_generation, tagged_runner
 from shim._runtime import Bridge
 from shim._specs import Registry, StepSpec, WorkflowSpec
@@ -71,6 +72,8 @@ class Engine:
         # The exception objects raised in this process, so a live caller sees the original (with its
         # traceback) rather than the copy decoded from the store; popped on first read.
         self._live_errors: dict[str, BaseException] = {}
+        # Per workflow id, resolved when its body is interrupted (shim/_interrupts.py): its waiters raise it.
+        self._interrupts: dict[str, asyncio.Future[Interrupted]] = {}
         # queues, timeouts, cancellation, resume and fork (shim/_lifecycle.py)
         self.lifecycle = Lifecycle(self)
 
@@ -113,13 +116,24 @@ class Engine:
     async def result_payload(self, workflow_id: str) -> str:
         """The workflow's stored result, waiting for it (also while ENQUEUED); raises its stored
         exception, or ``DBOSAwaitedWorkflowCancelledError`` if it was cancelled."""
+        interrupt = self._interrupt_of(workflow_id)
         try:
-            return await self.lifecycle.wait_result(workflow_id)
+            return await first_of(self.lifecycle.wait_result(workflow_id), interrupt, abandon=True)
+        except Interrupted:
+            raise
         except (DBOSNonExistentWorkflowError, DBOSAwaitedWorkflowCancelledError):
             self._live_errors.pop(workflow_id, None)
             raise
         except Exception as exc:
             raise self._live_errors.pop(workflow_id, None) or ser.rebuilt(exc) from None
+        finally:
+            if not interrupt.done():
+                self._interrupts.pop(workflow_id, None)
+
+    def _interrupt_of(self, workflow_id: str) -> asyncio.Future[Interrupted]:
+        if workflow_id not in self._interrupts:
+            self._interrupts[workflow_id] = asyncio.get_running_loop().create_future()
+        return self._interrupts[workflow_id]
 
     async def status(self, workflow_id: str) -> WorkflowStatus | None:
         return await self.lifecycle.status(workflow_id)
@@ -167,6 +181,9 @@ class Engine:
                 value = await self.bridge.run_sync(
                     self.bridge.workflow_pool, context, _run_sync_body, frame, spec.fn, args, kwargs
                 )
+        except Interrupted as interrupted:
+            self._interrupt_of(workflow_id).set_result(interrupted)
+            await never_settle()
         except (Exception, DBOSWorkflowCancelledError) as exc:
             self._live_errors[workflow_id] = exc
             raise ser.to_storable(exc) from None
@@ -193,6 +210,8 @@ class Engine:
         root_id = frame.ctx.info.id
         self.lifecycle.check_cancelled(root_id, frame.workflow_id)
 
+        interrupt: asyncio.Future[Interrupted] = asyncio.get_running_loop().create_future()
+
         async def operation(child: Context) -> str:
             ref = records.begin_op()
             copied = await self.lifecycle.copied(root_id, child.info.id)
@@ -200,13 +219,19 @@ class Engine:
                 return replayed(copied)
             try:
                 value = await produce()
+            except Interrupted as interrupted:  # nothing is recorded: the next execution runs it again
+                interrupt.set_result(interrupted)
+                await never_settle()
             except Exception as exc:
                 raise records.op_error(name, exc, ref[0]) from None
             return ser.dumps(records.OpValue(name, value, ref[0]))
 
         operation.__name__ = operation.__qualname__ = name
         try:
-            return records.unwrap(ser.loads(await frame.ctx.options(retry_policy=NEVER).run(operation)))
+            stored = await first_of(frame.ctx.options(retry_policy=NEVER).run(operation), interrupt)
+            return records.unwrap(ser.loads(stored))
+        except Interrupted:
+            raise
         except Exception as exc:
             raise ser.rebuilt(exc) from None
 
@@ -221,6 +246,8 @@ class Engine:
                                  spec.attempts() if spec.retries_allowed else None)
                 try:
                     return await self._invoke_step(frame, spec, step, context, args, kwargs)
+                except Interrupted:
+                    raise
                 except Exception as exc:
                     if not spec.retries_allowed or not await _should_retry(spec, exc):
                         self._live_errors[key] = exc
@@ -283,22 +310,22 @@ def _enter_workflow(frame: WorkflowFrame) -> None:
 def _run_sync_body(frame: WorkflowFrame, fn: Callable[..., Any], args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Any:
     _enter_workflow(frame)
-    return fn(*args, **kwargs)
+    return call_carrying(fn, *args, **kwargs)
 
 
 async def _run_async_body(frame: WorkflowFrame, fn: Callable[..., Any], args: tuple[Any, ...],
                           kwargs: dict[str, Any]) -> Any:
     _enter_workflow(frame)
-    return await fn(*args, **kwargs)
+    return await await_carrying(fn(*args, **kwargs))
 
 
 def _run_sync_step(step: StepFrame, fn: Callable[..., Any], args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Any:
     current_step.set(step)
-    return fn(*args, **kwargs)
+    return call_carrying(fn, *args, **kwargs)
 
 
 async def _run_async_step(step: StepFrame, fn: Callable[..., Any], args: tuple[Any, ...],
                           kwargs: dict[str, Any]) -> Any:
     current_step.set(step)
-    return await fn(*args, **kwargs)
+    return await await_carrying(fn(*args, **kwargs))

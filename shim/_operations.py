@@ -25,6 +25,7 @@ from shim._context import (
 )
 from shim._engine import Caller, Engine
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
+from shim._interrupts import Interrupted
 from shim._ids import child_workflow_id
 from shim._specs import StepSpec, WorkflowSpec
 from shim._status import WorkflowStatus
@@ -67,10 +68,16 @@ class Operations:
         self.bridge = engine.bridge
 
     def _block(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self.bridge.call(coro)
+        try:
+            return self.bridge.call(coro)
+        except Interrupted as interrupted:
+            raise interrupted.original from None
 
     async def _await(self, coro: Coroutine[Any, Any, T]) -> T:
-        return await self.bridge.acall(coro)
+        try:
+            return await self.bridge.acall(coro)
+        except Interrupted as interrupted:
+            raise interrupted.original from None
 
     # -- starting workflows --------------------------------------------------------------------
 

@@ -118,6 +118,75 @@ case(
 )
 
 case(
+    "keyboard_interrupt_in_a_child_a_body_and_an_async_step",
+    "tests/test_failures.py::test_keyboardinterrupt_during_retries (a child, a workflow body, an async step)",
+    """
+    interrupt = [True]
+
+    @DBOS.step()
+    def step():
+        runs.hit("step")
+        if interrupt[0]:
+            raise KeyboardInterrupt
+
+    @DBOS.workflow()
+    def child():
+        runs.hit("child")
+        step()
+        return "child done"
+
+    @DBOS.workflow()
+    def parent():
+        runs.hit("parent")
+        return child()
+
+    @DBOS.step()
+    async def async_step():
+        runs.hit("async_step")
+        if interrupt[0]:
+            raise KeyboardInterrupt
+
+    @DBOS.workflow()
+    async def async_workflow():
+        await async_step()
+        return "async done"
+
+    @DBOS.workflow()
+    def body_interrupts():
+        runs.hit("body")
+        if interrupt[0]:
+            raise KeyboardInterrupt
+        return "body done"
+
+    def scenario():
+        out = {}
+        for name, call in (("nested", parent), ("body", body_interrupts),
+                           ("async", lambda: asyncio.run(async_workflow()))):
+            with SetWorkflowID(name):
+                try:
+                    out[name] = call()
+                except KeyboardInterrupt:
+                    out[name] = "KeyboardInterrupt"
+        out["statuses"] = sorted((id_shape(s.workflow_id), s.status) for s in DBOS.list_workflows())
+        out["steps"] = [len(DBOS.list_workflow_steps(w)) for w in ("nested", "nested-1", "body", "async")]
+        interrupt[0] = False
+        DBOS.destroy()
+        DBOS(config=config)
+        DBOS.launch()
+        out["recovered"] = [DBOS.retrieve_workflow(w).get_result() for w in ("nested", "body", "async")]
+        out["runs"] = runs.snapshot()
+        return out
+    """,
+    {'nested': 'KeyboardInterrupt',
+     'body': 'KeyboardInterrupt',
+     'async': 'KeyboardInterrupt',
+     'statuses': [['async', 'PENDING'], ['body', 'PENDING'], ['nested', 'PENDING'], ['nested-1', 'PENDING']],
+     'steps': [1, 0, 0, 0],
+     'recovered': ['child done', 'body done', 'async done'],
+     'runs': {'async_step': 2, 'body': 2, 'child': 2, 'parent': 2, 'step': 2}},
+)
+
+case(
     "exception_that_cannot_be_rebuilt",
     "tests/test_failures.py::test_error_serialization (an exception whose constructor takes other arguments)",
     """

@@ -150,10 +150,8 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     # tests/test_failures.py
     "step_retries_message_and_errors": PASS,
     "nondeterministic_workflow_restart": PASS,
-    "keyboard_interrupt_leaves_the_workflow_pending": KnownFailure(
-        "a-keyboardinterrupt-raised-in-a-step",
-        "the interrupt stops the shim's runtime thread instead of reaching the caller",
-    ),
+    "keyboard_interrupt_leaves_the_workflow_pending": PASS,
+    "keyboard_interrupt_in_a_child_a_body_and_an_async_step": PASS,
     "exception_that_cannot_be_rebuilt": PASS,
     "resume_after_max_recovery_attempts": PASS,
     "should_retry_and_backoff": PASS,
