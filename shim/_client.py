@@ -1,11 +1,17 @@
 """``DBOSClient``: DBOS's client for code outside the workflows (an HTTP handler, a script).
 
-In this slice a client shares the engine of the ``DBOS`` launched in the same process: it reaches
-the same Resonate store, so it can send messages, read events and streams, and look workflows up.
-A client in another process needs the durable store to be reachable from that process (pending;
-see docs/messaging.md). Until then a client used where no DBOS is launched raises
-``ShimUnsupportedError`` on its first call. Client calls are never durable operations, even when
-made inside a workflow, as in DBOS (the client has its own connection).
+Where its calls go:
+
+* a Resonate server, when ``system_database_url`` is ``resonate+http://host:port``, or when the
+  environment names one (``RESONATE_URL``; shim/_backend.py) and no DBOS is launched in this process
+  (a launched one is on that server already): the client has a connection of its own
+  (shim/_remote.py) and works from any process, next to workers connected to the same server; the
+  workflows it enqueues go to the workers of ``application_name`` (their ``resonate_group``);
+* otherwise the ``DBOS`` launched in its own process, whose store it shares (an embedded store has
+  one owner process); where none is launched its first call raises ``ShimUnsupportedError``.
+
+Client calls are never durable operations, even when made inside a workflow, as in DBOS (the
+client has its own connection).
 """
 
 from __future__ import annotations
@@ -13,18 +19,24 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from shim import _events, _messaging, _streams
+from shim import _backend, _events, _messaging, _streams
 from shim._client_management import ClientManagement
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._messaging import SendMessage
-from shim.errors import DBOSException, DBOSNonExistentWorkflowError, ShimUnsupportedError
+from shim._remote import RemoteClient
+from shim.errors import (
+    DBOSException,
+    DBOSNonExistentWorkflowError,
+    ShimUnsupportedError,
+)
 
 if TYPE_CHECKING:
     from shim._operations import Operations
 
 _NO_ENGINE = (
-    "in this version a client works in the process that launched DBOS (it shares its Resonate store); "
-    "a client in another process needs the durable store to be shared across processes, which is pending."
+    "on the embedded store a client works in the process that launched DBOS (the store file has one "
+    "owner); to reach workflows from another process, run them on a Resonate server and give the client "
+    "system_database_url='resonate+http://host:port' (docs/server-mode.md)."
 )
 
 
@@ -40,12 +52,15 @@ class DBOSClient(ClientManagement):
                  system_database_polling_concurrency: int | None = None, use_listen_notify: bool = False,
                  application_name: str | None = None, lazy: bool = False,
                  retry_connection_errors: bool = True) -> None:
-        # The URLs name DBOS's system database; the shim keeps its state in Resonate's store, so
-        # they are kept for reference only.
         self.system_database_url = system_database_url or database_url
         self.application_name = application_name
+        server = _backend.client_server(self.system_database_url, application_name)
+        borrow = server is not None and not _backend.server_url(self.system_database_url) and _launched_here()
+        self._remote = RemoteClient(server) if server is not None and not borrow else None
 
     def _ops(self) -> Operations:
+        if self._remote is not None:
+            return self._remote.operations
         from shim import _dbos
 
         try:
@@ -54,7 +69,10 @@ class DBOSClient(ClientManagement):
             raise ShimUnsupportedError("DBOSClient without a launched DBOS in this process", _NO_ENGINE) from None
 
     def destroy(self) -> None:
-        """Nothing to close: the client borrows the launched DBOS's engine."""
+        """Close the client's own server connection; a client borrowing the launched DBOS has none."""
+        remote, self._remote = self._remote, None
+        if remote is not None:
+            remote.close()
 
     def check_connection(self) -> None:
         self._ops()
@@ -156,6 +174,13 @@ class DBOSClient(ClientManagement):
             raise ShimUnsupportedError(f"DBOSClient.{name}", "the shim does not implement it yet.")
 
         return refuse
+
+
+def _launched_here() -> bool:
+    """A DBOS launched in this process: given the environment's server, it is connected to it too."""
+    from shim import _dbos
+
+    return _dbos._instance is not None and _dbos._instance.launched is not None
 
 
 __all__ = ["DBOSClient", "SendMessage"]

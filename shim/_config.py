@@ -53,10 +53,15 @@ class DBOSConfig(TypedDict, total=False):
     otel_attribute_format: str | None
     max_executor_threads: int | None
     enable_patching: bool | None
+    # the shim's own keys: which Resonate server, and this worker's place in it (shim/_backend.py)
+    resonate_url: str | None
+    resonate_group: str | None
+    resonate_lease_seconds: float | None
 
 
 HONOURED = frozenset({
     "name", "system_database_url", "application_version", "executor_id", "log_level", "console_log_level",
+    "resonate_url", "resonate_group", "resonate_lease_seconds",
 })
 INERT = frozenset({
     "sys_db_name", "sys_db_pool_size", "sys_db_polling_concurrency", "db_engine_kwargs", "otlp_log_level",

@@ -11,22 +11,27 @@ import functools
 import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Generator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypedDict, TypeVar
 
-from resonate.resonate import Resonate
-
-from shim import _classes, _config, _scheduler
-from shim import _events, _messaging, _streams
-from shim import _management, _queues
-from shim._dbos_methods import QueueAndManagementAPI
+from shim import (
+    _backend,
+    _classes,
+    _config,
+    _events,
+    _management,
+    _messaging,
+    _queues,
+    _scheduler,
+    _streams,
+)
 from shim._context import current_step, current_workflow
-from shim._engine import NEVER, Engine
-from shim.store import DurableLocalConnection, StoreCorruptError, open_store
+from shim._dbos_methods import QueueAndManagementAPI
+from shim._engine import Engine
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._operations import Operations, active_frame
 from shim._runtime import Bridge
-from shim._temp_workflows import register_temp_workflow
+from shim._shared import SharedDispatcher
 from shim._specs import (
     DEFAULT_MAX_RECOVERY_ATTEMPTS,
     Registry,
@@ -36,7 +41,14 @@ from shim._specs import (
     qualified_name,
 )
 from shim._status import WorkflowStatus
-from shim.errors import DBOSException, DBOSInitializationError, DBOSWorkflowFunctionNotFoundError, ShimUnsupportedError
+from shim._temp_workflows import register_temp_workflow
+from shim.errors import (
+    DBOSException,
+    DBOSInitializationError,
+    DBOSWorkflowFunctionNotFoundError,
+    ShimUnsupportedError,
+)
+from shim.store import StoreCorruptError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,12 +60,8 @@ if not logger.handlers:
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
-# Leases are for detecting dead workers; in-process, a workflow waiting on a long step is not dead.
-LOCAL_LEASE = timedelta(days=365)
 # How long destroy() lets Resonate drain work that is finishing anyway.
 STOP_GRACE_SECONDS = 1.0
-# A blocked parent holds a task slot while its children run, so the slot count bounds nesting depth.
-MAX_CONCURRENT_TASKS = 1 << 20
 
 _registry = Registry()
 
@@ -61,23 +69,29 @@ _registry = Registry()
 class _Launched:
     """Everything that exists between ``launch`` and ``destroy``."""
 
-    def __init__(self, store_path: str | None) -> None:
+    def __init__(self, backend: _backend.Backend) -> None:
         self.bridge = Bridge()
         try:
-            resonate, self.store = self.bridge.call(_make_resonate(store_path))
+            self.opened = self.bridge.call(_backend.open_backend(backend))
         except StoreCorruptError as exc:
             self.bridge.close()
             if not any(table in exc.reason for table in ("dbos_migrations", "workflow_status", "operation_outputs")):
                 raise
+            path = backend.path if isinstance(backend, _backend.EmbeddedStore) else None
             raise DBOSInitializationError(
-                f"{store_path} is DBOS's own system database; the shim keeps its state in a store of its "
+                f"{path} is DBOS's own system database; the shim keeps its state in a store of its "
                 "own. Point system_database_url at another file, e.g. sqlite:///app.resonate.sqlite "
                 "(the DBOS file is left as it is)."
             ) from exc
         except BaseException:
             self.bridge.close()
             raise
-        self.engine = Engine(self.bridge, _registry, resonate)
+        self.store = self.opened.store  # the embedded store, for tools that inspect it; None on a server
+        shared = self.opened.shared
+        route = backend.group if isinstance(backend, _backend.Server) else None
+        self.engine = Engine(self.bridge, _registry, self.opened.resonate, shared=shared, route=route)
+        if shared:
+            self.engine.lifecycle.dispatcher = SharedDispatcher(self.engine.lifecycle)
         self.operations = Operations(self.engine)
         self.scheduler: _scheduler.Scheduler | None = None
 
@@ -86,6 +100,8 @@ class _Launched:
         self.bridge.call(self._register_all_and_start())
         _registry.listeners.append(self._register_later)
         self.bridge.call(self.engine.lifecycle.launch())  # queues: earlier processes' work, dispatching
+        if self.opened.shared:
+            _warn_per_worker_limits()
         self.scheduler = _scheduler.Scheduler.launch(self.operations, _registry, DBOS.config.get("name"))
 
     async def _register_all_and_start(self) -> None:
@@ -108,7 +124,7 @@ class _Launched:
             self.bridge.submit(self._stop(completion_timeout)).result(timeout=completion_timeout + 10)
         except Exception:  # noqa: BLE001 - stopping is best effort; the loop is closed next anyway
             logger.debug("Resonate did not stop cleanly", exc_info=True)
-            self.store.close()
+            self.opened.close()
         self.bridge.close()
 
     async def _stop(self, completion_timeout: float) -> None:
@@ -118,8 +134,17 @@ class _Launched:
         except TimeoutError:
             logger.debug("workflows still running at destroy() stay pending in the store")
         finally:
-            await self.store.aclose()
+            await self.opened.aclose()
             await _cancel_other_tasks()
+
+
+def _warn_per_worker_limits() -> None:
+    """Say so when a queue's global limits cannot hold: on a server each worker admits its own."""
+    limited = sorted(name for name, queue in _queues._registry.items()
+                     if (limits := queue._limits()).concurrency is not None or limits.limit is not None)
+    if limited:
+        logger.warning("On a Resonate server, the concurrency and rate limits of queue(s) %s hold per worker "
+                       "process, not across workers (docs/DEVIATIONS.md)", ", ".join(limited))
 
 
 async def _cancel_other_tasks() -> None:
@@ -128,20 +153,6 @@ async def _cancel_other_tasks() -> None:
     for task in others:
         task.cancel()
     await asyncio.gather(*others, return_exceptions=True)
-
-
-async def _make_resonate(store_path: str | None) -> tuple[Resonate, DurableLocalConnection]:
-    """Resonate on the embedded store: a SQLite file that survives crashes, or memory (``None``)."""
-    store = open_store(store_path)
-    resonate = Resonate(
-        network=store,
-        retry_policy=NEVER,
-        ttl=LOCAL_LEASE,
-        max_concurrent_tasks=MAX_CONCURRENT_TASKS,
-        subscription_refresh_secs=0,
-        autostart=False,
-    )
-    return resonate, store
 
 
 class _Instance:
@@ -209,7 +220,7 @@ class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
         if _instance is None:
             raise DBOSException("No DBOS was created yet")
         if _instance.launched is None:
-            launched = _instance.launched = _Launched(_config.store_path(_instance.config))
+            launched = _instance.launched = _Launched(_backend.select(_instance.config))
             try:
                 launched.start()
             except BaseException:

@@ -31,6 +31,7 @@ from shim._classes import InstanceRef, instance_for
 from shim._context import StepFrame, WorkflowFrame, assigned_workflow_id, current_step, current_workflow
 from shim._interrupts import Interrupted, await_carrying, call_carrying, first_of, never_settle
 from shim._lifecycle import Lifecycle, StartOptions, replayed, split_generation, tagged_runner
+from shim._plans import cancel_marker_id
 from shim._runtime import Bridge
 from shim._specs import Registry, StepSpec, WorkflowSpec
 from shim._status import WorkflowStatus
@@ -64,10 +65,16 @@ class Caller:
 
 
 class Engine:
-    def __init__(self, bridge: Bridge, registry: Registry, resonate: Resonate) -> None:
+    def __init__(self, bridge: Bridge, registry: Registry, resonate: Resonate, *, shared: bool = False,
+                 route: str | None = None) -> None:
         self.bridge = bridge
         self.registry = registry
         self.resonate = resonate
+        # On a Resonate server other processes read and write the same promises (shim/_backend.py):
+        # cancellation is read from the store, and queued work is admitted where it runs.
+        self.shared = shared
+        # The group queued workflows are sent to (any of its workers runs them); None: run here.
+        self.route = route
         self._callers: dict[str, Caller] = {}
         # The exception objects raised in this process, so a live caller sees the original (with its
         # traceback) rather than the copy decoded from the store; popped on first read.
@@ -106,10 +113,15 @@ class Engine:
                 )
             return
         await self.lifecycle.before_create(plan)
+        payload = ser.dumps((args, kwargs, instance))
+        if plan.queue is not None and self.route is not None:
+            runner = tagged_runner(self.resonate.options(timeout=NO_DEADLINE, target=self.route), plan.tags())
+            await runner.rpc(promise_id, spec.name, payload).id()
+            return
         if caller is not None:
             self._callers[workflow_id] = caller
         handle = tagged_runner(self.resonate.options(timeout=NO_DEADLINE), plan.tags()).run(
-            promise_id, spec.name, ser.dumps((args, kwargs, instance))
+            promise_id, spec.name, payload
         )
         await handle.id()
 
@@ -208,6 +220,8 @@ class Engine:
         """Run ``produce`` once as the workflow's next durable operation; a replay returns its outcome.
         The stored value names the operation (shim/_records.py); a cancelled workflow stops here."""
         root_id = frame.ctx.info.id
+        if self.shared:
+            await self._notice_remote_cancel(root_id)
         self.lifecycle.check_cancelled(root_id, frame.workflow_id)
 
         interrupt: asyncio.Future[Interrupted] = asyncio.get_running_loop().create_future()
@@ -234,6 +248,11 @@ class Engine:
             raise
         except Exception as exc:
             raise ser.rebuilt(exc) from None
+
+    async def _notice_remote_cancel(self, root_id: str) -> None:
+        """Another process may have cancelled this run; DBOS reads the status at each operation too."""
+        if root_id not in self.lifecycle.cancelled and await self._record(cancel_marker_id(root_id)) is not None:
+            self.lifecycle.cancelled.add(root_id)
 
     async def run_step(self, frame: WorkflowFrame, spec: StepSpec, step_id: int,
                        context: contextvars.Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
