@@ -418,14 +418,7 @@ class Lifecycle:
         record = await self.get(f"{run.plan.base}:{index}")
         if record is None or record.state == "pending":
             return None
-        base_id = run.plan.base_workflow_id
-        if base_id is not None and base_id != run.plan.workflow_id:
-            # A fork starts its own children: a copied child start would name the original's
-            # child while the fork's code waits for its own (see docs/queues.md, limits).
-            stored = _stored(record)
-            ref = getattr(stored, "ref", None)
-            if ref is not None and _derived_child(ref, base_id) and getattr(stored, "name", "") != "DBOS.getResult":
-                return None
+        # A copied child start names the original's child, which the fork then waits for, as in DBOS.
         return record
 
     # -- cancelling -------------------------------------------------------------------------
@@ -635,20 +628,6 @@ def _dispatch_deadline(run: Run) -> int | None:
     if run.plan.timeout_ms is not None and run.dispatched_ms is not None:
         return run.dispatched_ms + run.plan.timeout_ms
     return None
-
-
-def _stored(record: PromiseRecord) -> Any:
-    try:
-        if record.state == "resolved" and isinstance(record.value.data, str):
-            return ser.loads(record.value.data)
-    except Exception:  # noqa: BLE001 - an unreadable record is treated as anonymous
-        return None
-    return None
-
-
-def _derived_child(child_id: str, parent_id: str) -> bool:
-    prefix = f"{parent_id}-"
-    return child_id.startswith(prefix) and child_id[len(prefix):].isdigit()
 
 
 # the engine, the queue API and the exports import these from here

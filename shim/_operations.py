@@ -82,7 +82,9 @@ class Operations:
     # -- starting workflows --------------------------------------------------------------------
 
     def _start(self, spec: WorkflowSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
-               ) -> tuple[str, Coroutine[Any, Any, None]]:
+               ) -> tuple[str, Coroutine[Any, Any, str | None]]:
+        """The id the new workflow is given, and the start; inside a workflow the start returns the
+        recorded child's id, which in a fork is the original's child (DBOS copies the start)."""
         frame = starting_frame()
         assigned = take_assigned_workflow_id()
         caller = Caller(contextvars.copy_context(), _running_loop())
@@ -102,14 +104,12 @@ class Operations:
     def start_workflow(self, spec: WorkflowSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
                        ) -> WorkflowHandle[Any]:
         workflow_id, start = self._start(spec, args, kwargs)
-        self._block(start)
-        return WorkflowHandle(workflow_id, self)
+        return WorkflowHandle(self._block(start) or workflow_id, self)
 
     async def start_workflow_async(self, spec: WorkflowSpec, args: tuple[Any, ...],
                                    kwargs: dict[str, Any]) -> WorkflowHandleAsync[Any]:
         workflow_id, start = self._start(spec, args, kwargs)
-        await self._await(start)
-        return WorkflowHandleAsync(workflow_id, self)
+        return WorkflowHandleAsync(await self._await(start) or workflow_id, self)
 
     # -- results and statuses ------------------------------------------------------------------
 

@@ -502,6 +502,49 @@ case(
 )
 
 case(
+    "fork_waits_for_children_started_before_the_fork_point",
+    "tests/test_workflow_management.py::test_restart_fromsteps_childwf (started and enqueued children, waited after the fork point)",
+    """
+    from dbos import Queue
+    queue = Queue("fork-queue")
+
+    @DBOS.workflow()
+    def child(n):
+        runs.hit(f"child {n}")
+        return n * 10
+
+    @DBOS.step()
+    def step(n):
+        runs.hit("step")
+        return n
+
+    @DBOS.workflow()
+    def parent():
+        started = DBOS.start_workflow(child, 1)
+        queued = queue.enqueue(child, 2)
+        mark = step(3)
+        return [started.get_workflow_id(), queued.get_workflow_id(), started.get_result(), queued.get_result(), mark, child(4)]
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("fp"):
+            out["original"] = parent()
+        forked = DBOS.fork_workflow("fp", 3)
+        out["forked"] = [id_shape(x) if isinstance(x, str) and x.startswith(forked.workflow_id) else x
+                         for x in forked.get_result()]
+        out["fork steps"] = [(s["function_id"], s["function_name"], s["child_workflow_id"] if s["child_workflow_id"] is None or s["child_workflow_id"].startswith("fp") else id_shape(s["child_workflow_id"]))
+                             for s in DBOS.list_workflow_steps(forked.workflow_id)]
+        out["runs"] = runs.snapshot()
+        return out
+    """,
+    {'original': ['fp-1', 'fp-2', 10, 20, 3, 40],
+     'forked': ['fp-1', 'fp-2', 10, 20, 3, 40],
+     'fork steps': [[1, 'child', 'fp-1'], [2, 'child', 'fp-2'], [3, 'step', None], [4, 'DBOS.getResult', 'fp-1'],
+                    [5, 'DBOS.getResult', 'fp-2'], [6, 'child', '<uuid>-6'], [7, 'DBOS.getResult', '<uuid>-6']],
+     'runs': {'child 1': 1, 'child 2': 1, 'child 4': 2, 'step': 2}},
+)
+
+case(
     "resume_a_pending_workflow_runs_it_once",
     "tests/test_workflow_management.py::test_cancel_resume (resume of a workflow still running)",
     """

@@ -98,10 +98,8 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     "resume_a_failed_workflow": PASS,
     "fork_assigned_id_and_status": PASS,
     "fork_past_the_last_step": PASS,
-    "fork_reuses_child_results": KnownFailure(
-        "a-fork-starts-its-own-children",
-        "a child started before the fork point runs again under the fork's id (child runs 4, DBOS 3)",
-    ),
+    "fork_reuses_child_results": PASS,
+    "fork_waits_for_children_started_before_the_fork_point": PASS,
     "resume_a_pending_workflow_runs_it_once": PASS,
     # tests/test_async.py, tests/test_async_workflow_management.py
     "async_steps_retry_and_report_attempts": PASS,
