@@ -220,7 +220,8 @@ def _server(runtime: Runtime) -> _Server:
         return server
 
 
-def _run_subprocess(program: str, runtime: Runtime, timeout: float, *, fork: bool | None = None) -> Any:
+def _run_subprocess(program: str, runtime: Runtime, timeout: float, *, fork: bool | None = None,
+                    extra_env: dict[str, str] | None = None) -> Any:
     """Run one program once, in a new process, and return its trace (no memo; see run_fixture)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -236,6 +237,7 @@ def _run_subprocess(program: str, runtime: Runtime, timeout: float, *, fork: boo
             args = ["--program", program]
         env = _base_env()
         env["D2R_DB_URL"] = f"sqlite:///{Path(tmp) / 'system.sqlite'}"
+        env.update(extra_env or {})
         outcome = None
         if use_fork and runtime not in _servers_failed:
             try:
@@ -312,6 +314,15 @@ def run_fixture(program: str, runtime: Runtime, *, timeout: float = DEFAULT_TIME
     newline in it) for an inline program. Raises FixtureRunError if the run yields no trace.
     """
     return _submit(program, runtime, timeout).result()
+
+
+def run_on_server(program: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """The trace of ``program`` under the shim in server mode: ``RESONATE_URL`` names a fresh
+    in-memory Resonate server (``dbos2resonate serve``) of its own (not memoised)."""
+    from tests.support.resonate_server import running_server
+
+    with running_server(None) as url:
+        return _run_subprocess(program, "shim", timeout, extra_env={"RESONATE_URL": url})
 
 
 def run_both(program: str, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[Any, Any]:

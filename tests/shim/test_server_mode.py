@@ -168,3 +168,21 @@ def test_a_client_names_its_workers_group() -> None:
     assert client_server("sqlite:///app.sqlite", "app", {}) is None
     with pytest.raises(ShimUnsupportedError, match="application_name"):
         DBOSClient(system_database_url="resonate+http://127.0.0.1:1")
+
+
+# -- DBOS's behaviour, measured: differential cases with the shim on a server ------------------------
+
+SERVER_CASES = ["workflow_call_runs_durably", "child_ids_count_parent_operations", "durable_sleep",
+                "same_id_reraises_stored_exception", "messages_kept_fifo_per_topic",
+                "events_last_writer_wins_while_running", "streams", "dbos_client",
+                "list_workflows_filters_and_steps", "queue_statuses_priority_and_deduplication"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SERVER_CASES)
+def test_differential_case_on_a_server_gives_dbos_s_trace(name: str) -> None:
+    from tests.differential.harness import assert_same_trace, run_on_server
+    from tests.differential.test_semantics import CASES
+
+    source, dbos_trace = CASES[name]  # the golden trace test_semantics checks real DBOS against
+    assert_same_trace(dbos_trace, run_on_server(source), "dbos", "shim on a server")
