@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 _NO_ENGINE = (
     "on the embedded store a client works in the process that launched DBOS (the store file has one "
     "owner); to reach workflows from another process, run them on a Resonate server and give the client "
-    "system_database_url='resonate+http://host:port' (docs/server-mode.md)."
+    "system_database_url='resonate+http://host:port' (docs/server.md)."
 )
 
 
