@@ -50,6 +50,7 @@ from shim._schedule_clock import (
     default_clock,
     use_clock,
 )
+from shim._schedule_server import ServerFiring
 from shim._schedule_store import STORE_PREFIX, STORE_TAGS, ScheduleStore
 from shim._schedule_ticks import (
     DecoratedSource,
@@ -183,6 +184,10 @@ class Scheduler:
         self._unsaved: set[str] = set()  # fired since last written
         self._unsaved_backfill: set[str] = set()  # the automatic_backfill ones among them
         self._last_checkpoint: datetime | None = None
+        # On a Resonate server (the engine routes work to a worker group), the server fires what it can.
+        route: str | None = getattr(operations.engine, "route", None)
+        self.remote = None if route is None else ServerFiring(
+            operations.engine.resonate, self.bridge, route, app_name or "", self._woken.set)
 
     # -- life cycle ------------------------------------------------------------------------------
 
@@ -195,6 +200,8 @@ class Scheduler:
         return scheduler
 
     def start(self) -> Scheduler:
+        if self.remote is not None:
+            self.remote.register()
         self.clock.attach()
         self._thread = threading.Thread(target=self._serve, name="dbos2resonate-scheduler", daemon=True)
         self._thread.start()
@@ -250,9 +257,14 @@ class Scheduler:
         now = self.clock.now()
         if not self._begun:
             self._begun = True
+            if self.remote is not None:
+                self.remote.started_at = now
             for item in _decorated.get(self.registry, []):
-                key = f"decorated:{id(item.func)}"
-                self._decorated_sources.append(DecoratedSource.starting(key, item.cron, UTC, now, func=item.func))
+                source = DecoratedSource.starting(f"decorated:{id(item.func)}", item.cron, UTC, now, func=item.func)
+                spec = workflow_spec(self.registry, item.func)
+                if spec is not None:
+                    self._offload(f"workflow/{spec.name}", source)
+                self._decorated_sources.append(source)
             self._started.set()
         if self._dirty or self._next_poll is None or now >= self._next_poll:
             self._dirty = False
@@ -262,20 +274,19 @@ class Scheduler:
             while source.next_at is not None and source.next_at <= now and not self._stopping:
                 tick = source.local
                 try:
-                    if isinstance(source, DecoratedSource):
-                        self._fire_decorated(source, tick)
-                    else:
-                        self._fire_dynamic(source, tick)
+                    self._fire(source, tick)
                 except Exception:  # noqa: BLE001 - as DBOS: log, and go on with the next tick
                     logger.warning("Exception in scheduled tick %s of %s", tick.isoformat(), source.key,
                                    exc_info=True)
                 source.advance()
+        self._fire_handed(now)
         if self._unsaved_backfill and (self._last_checkpoint is None
                                        or now - self._last_checkpoint >= self.checkpoint_interval):
             self._checkpoint(everything=False)
             self._last_checkpoint = now
         times = [s.next_at for s in [*self._decorated_sources, *self._dynamic.values()] if s.next_at is not None]
-        return min([*times, self._next_poll])
+        handed = self.remote.next_due() if self.remote is not None else None
+        return min([*times, *([handed] if handed is not None else []), self._next_poll])
 
     def _sync(self, now: datetime) -> None:
         """Start, restart and stop dynamic schedules to match the table (DBOS's polling loop)."""
@@ -284,6 +295,8 @@ class Scheduler:
         for schedule_id in list(self._dynamic):
             if schedule_id not in rows or rows[schedule_id]["status"] != "ACTIVE":
                 del self._dynamic[schedule_id]
+                if self.remote is not None:
+                    self.remote.release(f"schedule/{schedule_id}")
         for schedule_id, row in rows.items():
             if row["status"] != "ACTIVE":
                 continue
@@ -304,8 +317,40 @@ class Scheduler:
             self._dynamic[schedule_id] = self._dynamic_source(row, now)
 
     def _dynamic_source(self, row: dict[str, Any], now: datetime) -> DynamicSource:
-        return DynamicSource.starting(row["schedule_id"], parse(row["schedule"]), zone_of(row.get("cron_timezone")),
-                                      now, row=row, signature=signature(row))
+        source = DynamicSource.starting(row["schedule_id"], parse(row["schedule"]), zone_of(row.get("cron_timezone")),
+                                        now, row=row, signature=signature(row))
+        self._offload(f"schedule/{row['schedule_id']}", source)
+        return source
+
+    def _offload(self, key: str, source: DecoratedSource | DynamicSource) -> None:
+        """On a server, let the server fire ``source`` if a 5-field cron says it; else fire it here."""
+        if self.remote is None:
+            return
+        try:
+            adopted = self.remote.adopt(key, source)
+        except Exception:  # noqa: BLE001 - the shim can always fire the schedule itself
+            logger.warning("Could not register schedule %s on the Resonate server; firing it here", key,
+                           exc_info=True)
+            return
+        if not adopted:
+            self.remote.release(key)  # a changed schedule the server fired before
+
+    def _fire_handed(self, now: datetime) -> None:
+        """Fire the ticks the server fired whose second has come, as ticks computed here are fired."""
+        if self.remote is None:
+            return
+        for at, source, done in self.remote.due(now):
+            if source is None:
+                done.set_result("unknown: no such schedule in this worker")
+                continue
+            tick = at.astimezone(source.zone)
+            try:
+                workflow_id = self._fire(source, tick)  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - as DBOS: log; the tick's task fails with it
+                logger.warning("Exception in scheduled tick %s of %s", tick.isoformat(), source.key, exc_info=True)
+                done.set_exception(exc)
+                continue
+            done.set_result(workflow_id or "not a workflow")
 
     # -- firing ----------------------------------------------------------------------------------
 
@@ -319,23 +364,30 @@ class Scheduler:
             ops._block(ops.engine.start(spec, workflow_id, args, {}, None, options=options))
         return workflow_id
 
-    def _fire_decorated(self, source: DecoratedSource, tick: datetime) -> None:
+    def _fire(self, source: DecoratedSource | DynamicSource, tick: datetime) -> str | None:
+        """Enqueue one tick's workflow; its id (None: a decorated function that is no workflow)."""
+        if isinstance(source, DecoratedSource):
+            return self._fire_decorated(source, tick)
+        return self._fire_dynamic(source, tick)
+
+    def _fire_decorated(self, source: DecoratedSource, tick: datetime) -> str | None:
         spec = workflow_spec(self.registry, source.func)
         if spec is None:
             if not source.warned:
                 source.warned = True
                 name = getattr(source.func, "__qualname__", repr(source.func))
                 logger.warning("Scheduled function %s is not a registered workflow function; not firing it", name)
-            return
-        self._start(spec, f"sched-{spec.name}-{tick.isoformat()}", (tick, self.clock.now()), None)
+            return None
+        return self._start(spec, f"sched-{spec.name}-{tick.isoformat()}", (tick, self.clock.now()), None)
 
-    def _fire_dynamic(self, source: DynamicSource, tick: datetime) -> None:
+    def _fire_dynamic(self, source: DynamicSource, tick: datetime) -> str:
         row = source.row
-        self._enqueue(row, tick, f"sched-{row['schedule_name']}-{tick.isoformat()}")
+        workflow_id = self._enqueue(row, tick, f"sched-{row['schedule_name']}-{tick.isoformat()}")
         self._fired[row["schedule_name"]] = (row["schedule_id"], tick)
         self._unsaved.add(row["schedule_name"])
         if row.get("automatic_backfill"):
             self._unsaved_backfill.add(row["schedule_name"])
+        return workflow_id
 
     def _enqueue(self, row: dict[str, Any], scheduled_at: datetime, workflow_id: str) -> str:
         spec = self.registry.workflows.get(row["workflow_name"])
