@@ -475,6 +475,10 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     "DBOS.required_roles": {"roles": DbosParam(I, "no authorization layer")},
     "DBOS.set_authentication": _all(H, "authenticated_user", "authenticated_roles"),
     "DBOSContextSetAuth": _all(H, "user", "roles"),
+    "DBOSContextEnsure": {},
+    "DBOS.authenticated_user": {},
+    "DBOS.authenticated_roles": {},
+    "DBOS.assumed_role": {},
     "DBOS.default_required_roles": {"roles": DbosParam(I, "no authorization layer")},
     # Composing
     "DBOS.start_workflow": _all(H, "func", "args", "kwargs"),

@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "DBOSClient": "shim._client",
     "SendMessage": "shim._client",
     "SetWorkflowID": "shim._context",
+    "DBOSContextEnsure": "shim._auth",
+    "DBOSContextSetAuth": "shim._auth",
     "SetWorkflowTimeout": "shim._lifecycle",
     "Queue": "shim._queues",
     "SetEnqueueOptions": "shim._queues",

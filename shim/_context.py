@@ -23,6 +23,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger("dbos")
 
 
+@dataclass(slots=True)
+class Authentication:
+    """The user a DBOS context runs as (the fields of DBOS's context of the same names). A workflow
+    records its caller's and runs with its own copy; steps and children inherit the workflow's."""
+
+    authenticated_user: str | None = None
+    authenticated_roles: list[str] | None = None
+    assumed_role: str | None = None
+
+    def copy(self) -> Authentication:
+        roles = None if self.authenticated_roles is None else list(self.authenticated_roles)
+        return Authentication(self.authenticated_user, roles, self.assumed_role)
+
+
 @dataclass(eq=False)
 class WorkflowFrame:
     """One execution of one workflow body. Durable operations are numbered in call order, as DBOS's
@@ -32,6 +46,7 @@ class WorkflowFrame:
     name: str
     ctx: Context
     user_loop: asyncio.AbstractEventLoop | None = None
+    auth: Authentication = field(default_factory=Authentication)  # as recorded when it was started
     _function_id: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -51,6 +66,7 @@ class StepFrame:
 
 current_workflow: ContextVar[WorkflowFrame | None] = ContextVar("d2r_workflow", default=None)
 current_step: ContextVar[StepFrame | None] = ContextVar("d2r_step", default=None)
+current_auth: ContextVar[Authentication | None] = ContextVar("d2r_auth", default=None)
 
 
 def starting_frame() -> WorkflowFrame | None:

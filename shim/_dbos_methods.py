@@ -6,6 +6,7 @@ small and shim/_dbos.py does not grow with every API.
 from __future__ import annotations
 
 from shim import _delete, _enqueue, _queues, _wait_first
+from shim._auth import AuthenticationAPI
 from shim._management import _as_operation, _ops
 from shim._messaging import check_async
 from shim.errors import DBOSException
@@ -46,7 +47,7 @@ async def set_workflow_delay_async(workflow_id: str, *, delay_seconds: float | N
                                    lambda: ops.engine.lifecycle.set_delay(workflow_id, until)))
 
 
-class QueueAndManagementAPI:
+class QueueAndManagementAPI(AuthenticationAPI):
     """A base of ``DBOS``: these are its static methods, as DBOS defines them."""
 
     enqueue_workflow_with_options = staticmethod(_enqueue.enqueue_workflow_with_options)

@@ -28,9 +28,18 @@ from resonate.types import PromiseRecord, Value
 from shim import _records as records
 from shim import _serialization as ser
 from shim._classes import InstanceRef, instance_for
-from shim._context import StepFrame, WorkflowFrame, assigned_workflow_id, current_step, current_workflow
+from shim._auth import auth_tags, recorded_auth
+from shim._context import (
+    Authentication,
+    StepFrame,
+    WorkflowFrame,
+    assigned_workflow_id,
+    current_auth,
+    current_step,
+    current_workflow,
+)
 from shim._interrupts import Interrupted, await_carrying, call_carrying, first_of, never_settle
-from shim._lifecycle import Lifecycle, StartOptions, replayed, split_generation, tagged_runner
+from shim._lifecycle import Lifecycle, Plan, StartOptions, replayed, split_generation, tagged_runner
 from shim._plans import cancel_marker_id
 from shim._runtime import Bridge
 from shim._specs import Registry, StepSpec, WorkflowSpec
@@ -113,17 +122,25 @@ class Engine:
                 )
             return
         await self.lifecycle.before_create(plan)
+        tags = plan.tags() | await self._auth_tags(plan, caller)
         payload = ser.dumps((args, kwargs, instance))
         if plan.queue is not None and self.route is not None:
-            runner = tagged_runner(self.resonate.options(timeout=NO_DEADLINE, target=self.route), plan.tags())
+            runner = tagged_runner(self.resonate.options(timeout=NO_DEADLINE, target=self.route), tags)
             await runner.rpc(promise_id, spec.name, payload).id()
             return
         if caller is not None:
             self._callers[workflow_id] = caller
-        handle = tagged_runner(self.resonate.options(timeout=NO_DEADLINE), plan.tags()).run(
+        handle = tagged_runner(self.resonate.options(timeout=NO_DEADLINE), tags).run(
             promise_id, spec.name, payload
         )
         await handle.id()
+
+    async def _auth_tags(self, plan: Plan, caller: Caller | None) -> dict[str, str]:
+        """The caller's user and roles; a resumed or forked run keeps its original's, as in DBOS."""
+        if plan.base is not None:
+            base = await self._record(plan.base)
+            return {tag: base.tags[tag] for tag in records.AUTH_TAGS if base is not None and tag in base.tags}
+        return auth_tags(caller.context.get(current_auth) if caller is not None else None)
 
     async def result_payload(self, workflow_id: str) -> str:
         """The workflow's stored result, waiting for it (also while ENQUEUED); raises its stored
@@ -179,7 +196,8 @@ class Engine:
             args = (instance_for(instance), *args)
         caller = self._callers.pop(workflow_id, None)
         context = caller.context.copy() if caller is not None else contextvars.Context()
-        frame = WorkflowFrame(workflow_id=workflow_id, name=spec.name, ctx=ctx)
+        frame = WorkflowFrame(workflow_id=workflow_id, name=spec.name, ctx=ctx,
+                              auth=await self._running_auth(ctx.info.id, caller))
         try:
             if spec.is_async:
                 loop = caller.loop if caller is not None and caller.loop is not None else None
@@ -200,6 +218,15 @@ class Engine:
             self._live_errors[workflow_id] = exc
             raise ser.to_storable(exc) from None
         return ser.dumps(value)
+
+    async def _running_auth(self, promise_id: str, caller: Caller | None) -> Authentication:
+        """Who the body runs as: its caller's user and roles (copied, as DBOS copies its context into a
+        new workflow's), or in a recovered run the recorded ones."""
+        called_as = caller.context.get(current_auth) if caller is not None else None
+        if called_as is not None:
+            return called_as.copy()
+        root = await self._record(promise_id)
+        return recorded_auth(root.tags if root is not None else {})
 
     async def _count_execution(self, promise_id: str) -> int:
         """Which execution of this workflow this is (1 = first), counted durably, as DBOS counts
@@ -323,6 +350,7 @@ def function_name(record: PromiseRecord) -> str | None:
 def _enter_workflow(frame: WorkflowFrame) -> None:
     current_workflow.set(frame)
     current_step.set(None)
+    current_auth.set(frame.auth)
     assigned_workflow_id.set(None)
 
 
@@ -338,13 +366,20 @@ async def _run_async_body(frame: WorkflowFrame, fn: Callable[..., Any], args: tu
     return await await_carrying(fn(*args, **kwargs))
 
 
+def _enter_step(step: StepFrame) -> None:
+    current_step.set(step)
+    auth = current_auth.get()
+    if auth is not None:  # a step's context is a copy of its workflow's, as DBOS makes it
+        current_auth.set(auth.copy())
+
+
 def _run_sync_step(step: StepFrame, fn: Callable[..., Any], args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Any:
-    current_step.set(step)
+    _enter_step(step)
     return call_carrying(fn, *args, **kwargs)
 
 
 async def _run_async_step(step: StepFrame, fn: Callable[..., Any], args: tuple[Any, ...],
                           kwargs: dict[str, Any]) -> Any:
-    current_step.set(step)
+    _enter_step(step)
     return await await_carrying(fn(*args, **kwargs))

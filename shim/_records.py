@@ -42,6 +42,10 @@ TAG_BASE_WORKFLOW = PREFIX + "base_workflow"  # the workflow id of that promise
 TAG_COPY_UNTIL = PREFIX + "copy_until"  # operations below this function id are copied
 TAG_CREATED_MS = PREFIX + "created_ms"  # a resumed run keeps its workflow's creation time
 TAG_APP_VERSION = PREFIX + "app_version"
+TAG_AUTH_USER = PREFIX + "authenticated_user"  # the caller's DBOS.authenticated_user at the start
+TAG_AUTH_ROLES = PREFIX + "authenticated_roles"  # JSON, as DBOS stores them; absent when there are none
+TAG_ASSUMED_ROLE = PREFIX + "assumed_role"
+AUTH_TAGS = (TAG_AUTH_USER, TAG_AUTH_ROLES, TAG_ASSUMED_ROLE)
 TAG_SCHEDULE = PREFIX + "schedule"  # the schedule whose tick, trigger or backfill started it
 
 

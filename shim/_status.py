@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
@@ -129,6 +130,10 @@ def _apply_tags(status: WorkflowStatus, tags: dict[str, str]) -> None:
     status.forked_from = tags.get(rec.TAG_FORKED_FROM)
     status.app_version = tags.get(rec.TAG_APP_VERSION)
     status.schedule_name = tags.get(rec.TAG_SCHEDULE)
+    status.authenticated_user = tags.get(rec.TAG_AUTH_USER)
+    roles = tags.get(rec.TAG_AUTH_ROLES)
+    status.authenticated_roles = json.loads(roles) if roles else None
+    status.assumed_role = tags.get(rec.TAG_ASSUMED_ROLE)
     status.workflow_timeout_ms = number(rec.TAG_TIMEOUT_MS)
     status.workflow_deadline_epoch_ms = number(rec.TAG_DEADLINE_MS)
     status.priority = number(rec.TAG_PRIORITY) or 0

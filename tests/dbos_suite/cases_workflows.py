@@ -389,3 +389,95 @@ case(
      'workflows': ['from-step-enqueue', 'from-step-start'],
      'runs': {}},
 )
+
+case(
+    "authentication_recorded_and_inherited",
+    "tests/test_auth.py::test_roles_recovery (DBOSContextSetAuth, set_authentication, status fields, recovery)",
+    """
+    from dbos import DBOSContextEnsure, DBOSContextSetAuth
+
+    def auth_now():
+        return [DBOS.authenticated_user, DBOS.authenticated_roles, DBOS.assumed_role]
+
+    @DBOS.step()
+    def step_sees():
+        return auth_now()
+
+    @DBOS.workflow()
+    def child():
+        return auth_now()
+
+    @DBOS.workflow()
+    def parent():
+        seen = {"body": auth_now(), "step": step_sees(), "child": child()}
+        DBOS.set_authentication("changed", ["r"])
+        seen["after set"] = auth_now()
+        seen["child after set"] = child()
+        return seen
+
+    interrupt = [True]
+
+    @DBOS.step()
+    def interrupted_once():
+        if interrupt[0]:
+            raise KeyboardInterrupt
+
+    @DBOS.workflow()
+    def recovered():
+        interrupted_once()
+        return auth_now()
+
+    def scenario():
+        out = {}
+        try:
+            DBOS.authenticated_user
+        except BaseException as exc:
+            out["outside"] = describe_error(exc)
+        with DBOSContextEnsure():
+            out["ensured"] = auth_now()
+        with DBOSContextSetAuth("alice", ["admin", "user"]):
+            out["in block"] = auth_now()
+            with SetWorkflowID("auth-parent"):
+                out["parent"] = parent()
+            DBOS.set_authentication("bob", [])
+            with SetWorkflowID("auth-bob"):
+                out["bob"] = child()
+        with SetWorkflowID("auth-none"):
+            out["in set id block"] = auth_now()
+            out["none"] = child()
+        out["statuses"] = {s.workflow_id: [s.authenticated_user, s.authenticated_roles, s.assumed_role]
+                           for s in DBOS.list_workflows()}
+        out["by user"] = sorted(s.workflow_id for s in DBOS.list_workflows(user="alice"))
+        forked = DBOS.get_workflow_status(DBOS.fork_workflow("auth-parent", 1).workflow_id)
+        out["forked"] = [forked.authenticated_user, forked.authenticated_roles, forked.assumed_role]
+        with DBOSContextSetAuth("carol", ["ops"]), SetWorkflowID("auth-recovered"):
+            try:
+                recovered()
+            except KeyboardInterrupt:
+                interrupt[0] = False
+        DBOS.destroy()
+        DBOS(config=config)
+        DBOS.launch()
+        out["recovered"] = DBOS.retrieve_workflow("auth-recovered").get_result()
+        return out
+    """,
+    {'bob': ['bob', [], None],
+     'by user': ['auth-parent', 'auth-parent-2'],
+     'ensured': [None, None, None],
+     'forked': ['alice', ['admin', 'user'], None],
+     'in block': ['alice', ['admin', 'user'], None],
+     'in set id block': [None, None, None],
+     'none': [None, None, None],
+     'outside': {'message': 'No DBOS context found', 'type': 'AssertionError'},
+     'parent': {'after set': ['changed', ['r'], None],
+                'body': ['alice', ['admin', 'user'], None],
+                'child': ['alice', ['admin', 'user'], None],
+                'child after set': ['changed', ['r'], None],
+                'step': ['alice', ['admin', 'user'], None]},
+     'recovered': ['carol', ['ops'], None],
+     'statuses': {'auth-bob': ['bob', None, None],
+                  'auth-none': [None, None, None],
+                  'auth-parent': ['alice', ['admin', 'user'], None],
+                  'auth-parent-2': ['alice', ['admin', 'user'], None],
+                  'auth-parent-4': ['changed', ['r'], None]}},
+)

@@ -139,6 +139,7 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     "sleep_and_run_step_outside_a_workflow": PASS,
     "workflow_called_from_a_step": PASS,
     "workflow_started_or_enqueued_from_a_step": PASS,
+    "authentication_recorded_and_inherited": PASS,
     # tests/test_classdecorators.py
     "instance_steps_and_status_names": PASS,
     "class_and_static_steps": PASS,
