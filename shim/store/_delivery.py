@@ -33,6 +33,9 @@ _ANYCAST = "any"
 #: Messages kept per address while nobody listens on it; the oldest go first.
 #: A dropped ``execute`` is re-sent by the pending-task retry of the tick.
 BACKLOG_LIMIT = 10_000
+#: Addresses with a backlog at once. A process that never comes back leaves its
+#: unicast backlog behind; past this many, the longest-waiting address is dropped.
+BACKLOG_ADDRESSES = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,11 @@ class Delivery:
         if listener is not None:
             self._put(listener, message)
             return
-        waiting = self._backlog.setdefault(address, deque(maxlen=BACKLOG_LIMIT))
+        waiting = self._backlog.get(address)
+        if waiting is None:
+            if len(self._backlog) >= BACKLOG_ADDRESSES:
+                del self._backlog[next(iter(self._backlog))]
+            waiting = self._backlog[address] = deque(maxlen=BACKLOG_LIMIT)
         waiting.append(message)
 
     def _pick(self, address: Address) -> Listener | None:

@@ -30,7 +30,7 @@ from resonate.types import Value
 
 from shim.store import StoreLockedError, open_store
 from shim.store._journaled import JournaledState
-from shim.store.server import ProtocolServer
+from shim.store.server import ProtocolServer, serve
 from tests.support.resonate_server import kill_server, restart_server, running_server, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -335,6 +335,49 @@ def test_runs_missed_while_down_are_each_fired_one_per_tick(tmp_path: Path) -> N
 
     runs = [str(START + m * MINUTE) for m in (10, 20, 30)]
     assert asyncio.run(go()) == [runs[:1], runs[:2], runs, runs]
+
+
+def test_a_fired_schedule_runs_its_function_on_a_worker_once(tmp_path: Path) -> None:
+    clock = FakeClock(START + 5)
+    runs: list[str] = []
+
+    async def job(ctx: Context, name: str) -> str:
+        runs.append(name)
+        return f"ran {name}"
+
+    async def go() -> tuple[str, str]:
+        store = JournaledState(tmp_path / "app.sqlite", compact_after=1000, checkpoint_every=None)
+        server = ProtocolServer(store, clock=clock)
+        stopping, bound = asyncio.Event(), asyncio.get_running_loop().create_future()
+        serving_task = asyncio.create_task(serve(server, "127.0.0.1", 0, stopping, bound.set_result))
+        url = await bound
+        worker = _client(url, group="workers")
+        worker.register(job)
+        await _until(lambda: _now(server.delivery.listening("workers") or None), "the worker to listen")
+        await worker.schedules.create(
+            "every-minute",
+            "* * * * *",
+            "job-{{.timestamp}}",
+            3_600_000,
+            Value(data={"func": "job", "args": ["report"], "kwargs": {}}),
+            {"resonate:target": "poll://any@workers"},
+        )
+        clock.now = START + MINUTE  # the sweep (every 50 ms) fires the run once
+        fired = f"job-{START + MINUTE}"
+        await _until(lambda: _now(store.state.promises.get(fired)), "the schedule to fire")
+        result: str = await (await worker.get(fired)).result()
+        await worker.stop()
+        stopping.set()
+        await serving_task
+        store.close()
+        return fired, result
+
+    fired, result = asyncio.run(go())
+    assert (fired, result, runs) == (f"job-{START + MINUTE}", "ran report", ["report"])
+
+
+async def _now[T](value: T) -> T:
+    return value
 
 
 def test_an_invalid_cron_is_rejected_with_400(tmp_path: Path) -> None:
