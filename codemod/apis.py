@@ -285,7 +285,6 @@ _CREATE_SCHEDULE = {
 _LIST_SCHEDULES = _all(H, "status", "workflow_name", "schedule_name_prefix", "application_name")
 _BY_WORKFLOW_ID = {"workflow_id": DbosParam(H), "shard_key": _SHARD_KEY}
 _RETRIEVE = {**_BY_WORKFLOW_ID, "existing_workflow": DbosParam(H)}
-_UNFILLED = "not filled yet: always None"
 _LIST_FILTERS = {
     **_all(H, "workflow_ids", "status", "start_time", "end_time", "completed_after", "completed_before",
            "dequeued_after", "dequeued_before", "name", "app_version", "forked_from", "parent_workflow_id",
@@ -506,7 +505,7 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
                                       "@DBOS.scheduled ticks, as in DBOS"),
         "app_version": DbosParam(P, "set only by SetEnqueueOptions(app_version=) and fork_workflow("
                                     "application_version=); otherwise None where DBOS records a version hash"),
-        "app_id": DbosParam(P, _UNFILLED + " (DBOS fills it)"),
+        "app_id": DbosParam(H, "DBOS__APPID when the workflow started, else \"\", as DBOS records it"),
         "recovery_attempts": DbosParam(H, "executions of the body, counted durably"),
         **_all(P, "shard_key", "parent_shard_key", note="sharded system databases", only="3.x"),
     },

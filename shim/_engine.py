@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -122,7 +123,7 @@ class Engine:
                 )
             return
         await self.lifecycle.before_create(plan)
-        tags = plan.tags() | await self._auth_tags(plan, caller)
+        tags = plan.tags() | await self._auth_tags(plan, caller) | _app_id_tags()
         payload = ser.dumps((args, kwargs, instance))
         if plan.queue is not None and self.route is not None:
             runner = tagged_runner(self.resonate.options(timeout=NO_DEADLINE, target=self.route), tags)
@@ -338,6 +339,11 @@ async def _should_retry(spec: StepSpec, exc: BaseException) -> bool:
         return True
     verdict = spec.should_retry(exc)
     return bool(await verdict) if asyncio.iscoroutine(verdict) else bool(verdict)
+
+
+def _app_id_tags() -> dict[str, str]:
+    app_id = os.environ.get("DBOS__APPID", "")
+    return {records.TAG_APP_ID: app_id} if app_id else {}
 
 
 def function_name(record: PromiseRecord) -> str | None:

@@ -46,6 +46,7 @@ TAG_AUTH_USER = PREFIX + "authenticated_user"  # the caller's DBOS.authenticated
 TAG_AUTH_ROLES = PREFIX + "authenticated_roles"  # JSON, as DBOS stores them; absent when there are none
 TAG_ASSUMED_ROLE = PREFIX + "assumed_role"
 AUTH_TAGS = (TAG_AUTH_USER, TAG_AUTH_ROLES, TAG_ASSUMED_ROLE)
+TAG_APP_ID = PREFIX + "app_id"  # DBOS__APPID when the workflow started, as DBOS records it
 TAG_SCHEDULE = PREFIX + "schedule"  # the schedule whose tick, trigger or backfill started it
 
 

@@ -134,6 +134,7 @@ def _apply_tags(status: WorkflowStatus, tags: dict[str, str]) -> None:
     roles = tags.get(rec.TAG_AUTH_ROLES)
     status.authenticated_roles = json.loads(roles) if roles else None
     status.assumed_role = tags.get(rec.TAG_ASSUMED_ROLE)
+    status.app_id = tags.get(rec.TAG_APP_ID, "")
     status.workflow_timeout_ms = number(rec.TAG_TIMEOUT_MS)
     status.workflow_deadline_epoch_ms = number(rec.TAG_DEADLINE_MS)
     status.priority = number(rec.TAG_PRIORITY) or 0
