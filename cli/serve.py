@@ -42,6 +42,8 @@ def serve_command(
         raise typer.Exit(EXIT_ERROR) from None
     try:
         asyncio.run(_serve_until_signalled(journaled, host, port))
+        # A clean stop leaves a snapshot, so the next start replays nothing.
+        journaled.checkpoint()
     except OSError as error:  # the address is in use, or the host does not resolve
         typer.echo(f"dbos2resonate serve: error: cannot listen on {host}:{port}: {error}", err=True)
         raise typer.Exit(EXIT_ERROR) from None

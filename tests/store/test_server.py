@@ -428,6 +428,7 @@ def test_the_server_owns_the_store(tmp_path: Path) -> None:
         assert server.terminate() == 0  # SIGTERM: a clean stop
     conn = open_store(path)  # unlocked, and the embedded store reads the served file
     try:
+        assert conn.replayed == 0  # the clean stop left a snapshot of everything
         assert conn.state.policy.leases_expire is False
     finally:
         conn.close()
