@@ -14,7 +14,12 @@ from pathlib import Path
 
 import typer
 
-from shim.store import DEFAULT_CHECKPOINT_EVERY, DEFAULT_COMPACT_AFTER, DEFAULT_TICK_INTERVAL, StoreError
+from shim.store import (
+    DEFAULT_CHECKPOINT_EVERY,
+    DEFAULT_COMPACT_AFTER,
+    DEFAULT_TICK_INTERVAL,
+    StoreError,
+)
 from shim.store._journaled import JournaledState
 from shim.store.server import ProtocolServer, serve
 
@@ -62,7 +67,7 @@ async def _serve_until_signalled(store: JournaledState, host: str, port: int) ->
 
 def _announce(url: str) -> None:
     # Flushed at once: whoever started the server waits for this line to connect.
-    print(f"listening on {url}", flush=True)  # noqa: T201
+    print(f"listening on {url}", flush=True)
 
 
 def register(app: typer.Typer) -> None:

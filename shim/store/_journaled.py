@@ -328,7 +328,7 @@ class JournaledState:
             raise StoreCorruptError(path, f"journal entry {seq} has unknown op {op}")
         try:
             step()
-        except Exception:
+        except Exception:  # the journal records only whether a transition raised, not what
             return True
         return False
 

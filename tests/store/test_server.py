@@ -31,7 +31,12 @@ from resonate.types import Value
 from shim.store import StoreLockedError, open_store
 from shim.store._journaled import JournaledState
 from shim.store.server import ProtocolServer, serve
-from tests.support.resonate_server import kill_server, restart_server, running_server, serving
+from tests.support.resonate_server import (
+    kill_server,
+    restart_server,
+    running_server,
+    serving,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("server_worker.py")
@@ -60,7 +65,7 @@ def _client(url: str, **kw: Any) -> Resonate:
 async def _promise_exists(client: Resonate, promise_id: str) -> bool | None:
     try:
         await client.promises.get(promise_id)
-    except Exception:  # noqa: BLE001  # 404 until the workflow creates it
+    except Exception:  # 404 until the workflow creates it
         return None
     return True
 
