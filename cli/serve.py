@@ -14,14 +14,8 @@ from pathlib import Path
 
 import typer
 
-from shim.store import (
-    DEFAULT_CHECKPOINT_EVERY,
-    DEFAULT_COMPACT_AFTER,
-    DEFAULT_TICK_INTERVAL,
-    StoreError,
-)
-from shim.store._journaled import JournaledState
-from shim.store.server import ProtocolServer, serve
+from shim.store import DEFAULT_TICK_INTERVAL, StoreError
+from shim.store.server import JournaledState, ProtocolServer, open_served_store, serve
 
 EXIT_ERROR = 2
 
@@ -37,11 +31,7 @@ def serve_command(
         typer.echo("dbos2resonate serve: error: give exactly one of --store FILE or --memory", err=True)
         raise typer.Exit(EXIT_ERROR)
     try:
-        journaled = JournaledState(
-            None if memory else store,
-            compact_after=DEFAULT_COMPACT_AFTER,
-            checkpoint_every=DEFAULT_CHECKPOINT_EVERY,
-        )
+        journaled = open_served_store(None if memory else store)
     except StoreError as error:
         typer.echo(f"dbos2resonate serve: error: {error}", err=True)
         raise typer.Exit(EXIT_ERROR) from None

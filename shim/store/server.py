@@ -9,7 +9,7 @@ journaled state machine the embedded store uses
 task leases lapse unless heartbeated, so the work of a worker that died is
 re-delivered to another member of its group, and schedules fire.
 
-    store = JournaledState("app.sqlite", compact_after=..., checkpoint_every=...)
+    store = open_served_store("app.sqlite")
     server = ProtocolServer(store)
     await server.start()            # then serve server.app (aiohttp)
     ...
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -33,13 +34,17 @@ from resonate.error import DecodingError, ServerError
 from resonate.timing import Clock, Sleeper, now_ms, sleep
 from resonate_base import PROTOCOL_VERSION
 
-from shim.store._connection import DEFAULT_TICK_INTERVAL
+from shim.store._connection import (
+    DEFAULT_CHECKPOINT_EVERY,
+    DEFAULT_COMPACT_AFTER,
+    DEFAULT_TICK_INTERVAL,
+)
 from shim.store._delivery import Delivery, Listener
 from shim.store._errors import StoreUnavailableError
 from shim.store._journaled import JournaledState, sweep_forever
 from shim.store._state import SERVED
 
-__all__ = ["KEEPALIVE_SECONDS", "ProtocolServer", "serve"]
+__all__ = ["KEEPALIVE_SECONDS", "JournaledState", "ProtocolServer", "open_served_store", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +54,16 @@ KEEPALIVE_SECONDS = 15.0
 
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 _KEEPALIVE = b": keepalive\n\n"
+
+
+def open_served_store(path: str | os.PathLike[str] | None) -> JournaledState:
+    """Open (creating if missing) and lock the store at ``path`` to serve it; ``None`` = in memory.
+
+    Raises the embedded store's errors: ``StoreLockedError``, ``StoreCorruptError``.
+    """
+    return JournaledState(
+        path, compact_after=DEFAULT_COMPACT_AFTER, checkpoint_every=DEFAULT_CHECKPOINT_EVERY
+    )
 
 
 class ProtocolServer:
