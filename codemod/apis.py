@@ -106,8 +106,8 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.resume_schedule", H, "D2R110"),
     DbosApi("DBOS.trigger_schedule", H, "D2R110"),
     DbosApi("DBOS.backfill_schedule", H, "D2R110", "also what automatic_backfill runs on start"),
-    DbosApi("WorkflowSchedule", P, "D2R110"),
-    DbosApi("ScheduleInput", P, "D2R110"),
+    DbosApi("WorkflowSchedule", H, "D2R110", "the rows get_schedule and list_schedules return"),
+    DbosApi("ScheduleInput", H, "D2R110", "an apply_schedules entry"),
     DbosApi("ClientScheduleInput", P, "D2R110"),
     # Human-in-the-loop
     DbosApi("DBOS.send", H, "D2R111", "a durable promise per message slot; idempotency_key honoured; send_to_forks trivially (no forks)"),
@@ -395,6 +395,13 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     **{name: {**_all(H, "workflow_ids", "delete_children"), "shard_key": _SHARD_KEY}
        for name in ("DBOS.delete_workflows", "DBOS.delete_workflows_async")},
     "StepInfo": _STEP_KEYS,
+    "WorkflowSchedule": {**_all(H, "schedule_id", "schedule_name", "workflow_name", "workflow_class_name", "schedule",
+                                "status", "context", "last_fired_at", "automatic_backfill", "cron_timezone",
+                                "queue_name", "application_name"),
+                         "shard_key": _SHARD_KEY},
+    "ScheduleInput": {**_all(H, "schedule_name", "workflow_fn", "schedule", "context", "automatic_backfill",
+                             "cron_timezone", "queue_name"),
+                      "shard_key": _SHARD_KEY},
     "DBOS.list_workflows": {
         **_LIST_FILTERS,
         **_all(H, "queues_only", "was_forked_from"),

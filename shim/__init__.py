@@ -37,6 +37,8 @@ _EXPORTS: dict[str, str] = {
     "Debouncer": "shim._debouncer",
     "DebouncerClient": "shim._debouncer",
     "StepInfo": "shim._management",
+    "WorkflowSchedule": "shim._schedule_types",
+    "ScheduleInput": "shim._schedule_types",
     "WorkflowHandle": "shim._handles",
     "WorkflowHandleAsync": "shim._handles",
     "WorkflowStatus": "shim._status",

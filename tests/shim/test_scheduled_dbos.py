@@ -152,3 +152,14 @@ def test_signatures_are_dbos_signatures(name: str) -> None:
 
     assert shape(getattr(DBOS, name)) == shape(getattr(real, name))
     assert inspect.iscoroutinefunction(getattr(DBOS, name)) == inspect.iscoroutinefunction(getattr(real, name))
+
+
+@pytest.mark.parametrize("name", ["WorkflowSchedule", "ScheduleInput"])
+def test_schedule_types_have_dbos_keys(name: str) -> None:
+    import dbos
+
+    import shim
+
+    ours, theirs = getattr(shim, name), getattr(dbos, name)
+    assert list(ours.__annotations__) == list(theirs.__annotations__)
+    assert ours.__total__ == theirs.__total__
