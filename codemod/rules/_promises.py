@@ -14,6 +14,8 @@ both:
   next sender skips the rejected slot.
 - ``{workflow_id}:event/{key}/{v}``: the v-th value set for an event; the value is the last resolved version
   (last writer wins). ``get_event`` waits up to its timeout for version 0 and returns None without one.
+- ``{workflow_id}:event-keys/{i}``: ``{"key": K}``, the i-th event key the workflow set (once each), which
+  ``get_all_events`` walks, as the local store cannot search promises by id.
 
 Topics and keys are one id segment: ASCII letters, digits, ``_`` and ``-`` kept, anything else percent-encoded
 (the None topic is ``~``). Values are written as the shim writes them, ``{"d2r": 1, "tag": ..., "json": v}``;
@@ -108,6 +110,20 @@ async def publish_event(ctx: Context, workflow_id: str, key: str, value: Any) ->
     v = 0
     while not await fill_slot(f"{{workflow_id}}:event/{{promise_segment(key)}}/{{v}}", value):
         v += 1
+    await index_event_key(workflow_id, key)
+
+
+async def index_event_key(workflow_id: str, key: str) -> None:
+    """List ``key`` once among the workflow's event keys ``{{workflow_id}}:event-keys/{{i}}`` (get_all_events)."""
+    i = 0
+    while True:
+        promise_id = f"{{workflow_id}}:event-keys/{{i}}"
+        record = await open_slot(promise_id)
+        if record.state == "pending":
+            record = await {INSTANCE}.promises.resolve(promise_id, Value(data={{"key": key}}))
+        if record.state == "resolved" and record.value.data == {{"key": key}}:
+            return
+        i += 1
 
 
 async def set_event(ctx: Context, key: str, value: Any) -> None:
@@ -127,6 +143,18 @@ async def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> 
     while (record := await open_slot(f"{{workflow_id}}:event/{{promise_segment(key)}}/{{v}}")).state == "resolved":
         value, v = slot_value(record.value.data), v + 1
     return value
+
+
+async def get_all_events(workflow_id: str) -> dict[str, Any]:
+    """DBOS.get_all_events: the last value of every event the workflow set, by key as DBOS orders them."""
+    events: dict[str, Any] = {{}}
+    i = 0
+    while (record := await open_slot(f"{{workflow_id}}:event-keys/{{i}}")).state != "pending":
+        data = record.value.data
+        if record.state == "resolved" and isinstance(data, dict) and isinstance(data.get("key"), str):
+            events[data["key"]] = await get_event(workflow_id, data["key"], timeout_seconds=0)
+        i += 1
+    return dict(sorted(events.items()))
 
 
 async def append_to_stream(ctx: Context, workflow_id: str, key: str, value: Any) -> None:

@@ -6,10 +6,7 @@ from codemod.rules._promises import Form, PromiseRewrite
 from codemod.rules.base import Example, Rule
 
 GET = ("workflow_id", "key", "timeout_seconds")
-ALL = (
-    "DBOS.get_all_events lists every key a workflow set: Resonate cannot list the event promises of a workflow "
-    "(promise search by id prefix is not in the local store); read each key you know with `await get_event(...)`"
-)
+
 
 
 class Events(PromiseRewrite):
@@ -21,8 +18,9 @@ class Events(PromiseRewrite):
         "DBOS.set_event_async": Form("set_event", ("key", "value"), "workflow", awaited_by_user=True),
         "DBOS.get_event": Form("get_event", GET, "anywhere"),
         "DBOS.get_event_async": Form("get_event", GET, "anywhere", awaited_by_user=True),
+        "DBOS.get_all_events": Form("get_all_events", ("workflow_id",), "anywhere"),
+        "DBOS.get_all_events_async": Form("get_all_events", ("workflow_id",), "anywhere", awaited_by_user=True),
     }
-    REASONS = {"DBOS.get_all_events": ALL, "DBOS.get_all_events_async": ALL}
 
 
 RULE = Rule(
@@ -38,10 +36,13 @@ RULE = Rule(
         "- `DBOS.get_event(workflow_id, key, timeout_seconds=T)` becomes `await get_event(workflow_id, key, "
         "timeout_seconds=T)` in async code (in a workflow, `await ctx.run(as_step, get_event, ...)`, one durable "
         "operation as in DBOS): it waits up to `T` for version 0 (`None` if none comes, also for a workflow that "
-        "does not exist) and returns the last resolved version.\n\n"
+        "does not exist) and returns the last resolved version.\n"
+        "- `DBOS.get_all_events(workflow_id)` becomes `await get_all_events(workflow_id)`: `set_event` lists each "
+        "key once in `{workflow_id}:event-keys/{i}` (the local store cannot search promises), and the read "
+        "returns the last version of each listed key, sorted by key as DBOS's store returns them.\n\n"
         "The functions are added to the migrated module (see D2R111, which shares them). Left with a TODO: "
         "`set_event` outside a module-level workflow (DBOS also allows it in a step), `get_event` in sync code "
-        "(it must be awaited), `serialization_type=`, and `get_all_events`. Values cross Resonate's JSON codec."
+        "(it must be awaited) and `serialization_type=`. Values cross Resonate's JSON codec."
     ),
     examples=(
         Example(
@@ -103,6 +104,20 @@ RULE = Rule(
                 v = 0
                 while not await fill_slot(f"{workflow_id}:event/{promise_segment(key)}/{v}", value):
                     v += 1
+                await index_event_key(workflow_id, key)
+
+
+            async def index_event_key(workflow_id: str, key: str) -> None:
+                """List ``key`` once among the workflow's event keys ``{workflow_id}:event-keys/{i}`` (get_all_events)."""
+                i = 0
+                while True:
+                    promise_id = f"{workflow_id}:event-keys/{i}"
+                    record = await open_slot(promise_id)
+                    if record.state == "pending":
+                        record = await resonate.promises.resolve(promise_id, Value(data={"key": key}))
+                    if record.state == "resolved" and record.value.data == {"key": key}:
+                        return
+                    i += 1
 
 
             async def set_event(ctx: Context, key: str, value: Any) -> None:

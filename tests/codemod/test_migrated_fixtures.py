@@ -58,8 +58,8 @@ NOT_RUN: dict[str, str] = {
     "context_ids": "it reports DBOS.workflow_id and DBOS.step_id outside workflows, which have no Resonate value",
     "durable_sleep": "it calls DBOS.sleep outside a workflow and catches DBOSException",
     "exception_types": "it calls workflows through a helper that receives them as values, and uses dbos.error",
-    "human_in_the_loop": "its payment provider's side runs through DBOSClient (D2R205), and it lists a workflow's "
-                         "events with get_all_events, which Resonate cannot list (D2R112)",
+    "human_in_the_loop": "its payment provider's side runs through DBOSClient, which migrate leaves with a "
+                         "D2R205 TODO",
     "idempotency": "it calls workflows through a helper that receives them as values, and catches DBOS errors",
     "recursion": "it retrieves every level of the recursion by DBOS's child ids (`factorial-5-1`)",
     "step_outside_workflow": "it calls steps outside workflows, where a Resonate step has no ctx",
