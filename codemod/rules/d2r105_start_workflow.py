@@ -84,6 +84,17 @@ def _looks_like_child_id(expr: cst.BaseExpression) -> bool:
     return False
 
 
+class _ChildIdNames(cst.CSTVisitor):
+    """The names a function assigns a DBOS-shaped child id to (``workflow_id = f"{workflow_id}-1"``)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if _looks_like_child_id(node.value):
+            self.names.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+
+
 class StartWorkflow(RuleTransformer):
     CODE = "D2R105"
     TRIGGERS = ("start_workflow", "retrieve_workflow", "get_workflow_status", "get_result")
@@ -96,6 +107,8 @@ class StartWorkflow(RuleTransformer):
         self._ids: dict[int, cst.BaseExpression] = {}  # id(original retrieve call left as is) -> its id argument
         self._bound: list[dict[str, str]] = []  # comprehension variables over lists of handles, innermost last
         self._status_used = False
+        self._module = module
+        self._child_id_names: dict[str, set[str]] = {}  # module-level function -> names holding DBOS child ids
 
     def _scope(self) -> str:
         return self._frames[0].name if self._frames else ""
@@ -270,7 +283,7 @@ class StartWorkflow(RuleTransformer):
             return updated  # the safety net marks it
         self.mark_applied()
         self.uses_instance()
-        if _looks_like_child_id(wf_id):
+        if _looks_like_child_id(wf_id) or self._holds_child_id(wf_id):
             self.todo(self.CODE, "this id looks like a child's in DBOS's `{parent}-{n}` scheme: Resonate names a "
                       "workflow's children `{parent}:{n}` (n counts its ctx.run, sleep and promise calls)")
         awaited_by_user = api.endswith("_async")
@@ -293,6 +306,19 @@ class StartWorkflow(RuleTransformer):
         self._made[id(original)] = "root"
         get = build.call(f"{INSTANCE}.get", wf_id)
         return get if awaited_by_user else self.awaited(original, get)
+
+    def _holds_child_id(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` is a variable its function sets to a DBOS-shaped child id (looked up once per function)."""
+        if not isinstance(expr, cst.Name):
+            return False
+        scope = self._scope()
+        if scope not in self._child_id_names:
+            finder = _ChildIdNames()
+            for stmt in self._module.body:
+                if isinstance(stmt, cst.FunctionDef) and stmt.name.value == scope:
+                    stmt.visit(finder)
+            self._child_id_names[scope] = finder.names
+        return expr.value in self._child_id_names[scope]
 
     def _handle_id(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
         if id(original) in self._ids:
@@ -482,6 +508,23 @@ RULE = Rule(
                     "status": (await workflow_status(workflow_id)).status,
                     "result": await (await resonate.get(workflow_id)).result(),
                 }
+            ''',
+        ),
+        Example(
+            title="A child read by DBOS's id: a TODO where it is read",
+            before='''
+            from dbos import DBOS
+
+            async def first_child_result(parent_id: str):
+                workflow_id = f"{parent_id}-1"
+                return DBOS.retrieve_workflow(workflow_id).get_result()
+            ''',
+            after='''
+            async def first_child_result(parent_id: str):
+                workflow_id = f"{parent_id}-1"
+                # TODO(dbos2resonate): D2R102 this module uses the Resonate instance `resonate` but neither creates nor imports it: import it from the module that replaced DBOS(config=...). See docs/rules/D2R102.md
+                # TODO(dbos2resonate): D2R105 this id looks like a child's in DBOS's `{parent}-{n}` scheme: Resonate names a workflow's children `{parent}:{n}` (n counts its ctx.run, sleep and promise calls). See docs/rules/D2R105.md
+                return await (await resonate.get(workflow_id)).result()
             ''',
         ),
     ),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,19 +52,27 @@ RUNS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     ),
 }
 
+# Why each other program's migration cannot give DBOS's trace: the first thing that stops it, in one line,
+# naming the code of the TODO migrate leaves at that spot (test_not_run_reason_is_a_todo_at_the_spot).
 NOT_RUN: dict[str, str] = {
-    "class_methods": "workflows and steps are methods of DBOSConfiguredInstance classes (D2R206)",
-    "composing": "it reads child workflows by DBOS's ids (`order-1001-2`: a D2R105 TODO), and its blocking sync "
-                 "step would hold the event loop Resonate runs its steps on (D2R104 says so)",
-    "context_ids": "it reports DBOS.workflow_id and DBOS.step_id outside workflows, which have no Resonate value",
-    "durable_sleep": "it calls DBOS.sleep outside a workflow and catches DBOSException",
-    "exception_types": "it calls workflows through a helper that receives them as values, and uses dbos.error",
+    "class_methods": "its workflows and steps are methods of a DBOSConfiguredInstance class, which Resonate "
+                     "cannot register (D2R206)",
+    "composing": "it retrieves a child by DBOS's id `order-1001-2`; resonate-sdk 0.8's ctx.run takes no id and "
+                 "names it `order-1001:{n}` (D2R105)",
+    "context_ids": "it reads DBOS.workflow_id and DBOS.step_id outside any workflow, where there is no ctx (D2R109)",
+    "durable_sleep": "it calls DBOS.sleep outside a workflow to get DBOS's DBOSException, and there is no ctx "
+                     "there (D2R107)",
+    "exception_types": "it runs workflows through a helper that takes them as values, which cannot pass a ctx "
+                       "(D2R103), and reads DBOS's error codes (D2R101)",
     "human_in_the_loop": "its payment provider's side runs through DBOSClient, which migrate leaves with a "
                          "D2R205 TODO",
-    "idempotency": "it calls workflows through a helper that receives them as values, and catches DBOS errors",
-    "recursion": "it retrieves every level of the recursion by DBOS's child ids (`factorial-5-1`)",
-    "step_outside_workflow": "it calls steps outside workflows, where a Resonate step has no ctx",
-    "step_retries": "it catches DBOSMaxStepRetriesExceeded, which Resonate does not raise",
+    "idempotency": "it runs workflows under SetWorkflowID through a helper that takes them as values (D2R106, "
+                   "D2R103), and expects DBOSConflictingWorkflowError, which Resonate does not raise (D2R101)",
+    "recursion": "it retrieves every level by DBOS's child id `factorial-5-1`; resonate-sdk 0.8's ctx.run takes "
+                 "no id and names it `factorial-5:1` (D2R105)",
+    "step_outside_workflow": "it calls steps outside workflows, where a step migrated to take a ctx has none "
+                             "(D2R104)",
+    "step_retries": "it catches DBOSMaxStepRetriesExceeded, which Resonate does not raise (D2R101)",
 }
 
 
@@ -110,6 +119,15 @@ def _blank(trace: Any, path: tuple[str, ...]) -> None:
 def test_every_program_is_classified() -> None:
     assert sorted([*RUNS, *NOT_RUN]) == program_names()
     assert not set(RUNS) & set(NOT_RUN)
+
+
+def test_not_run_reason_is_a_todo_at_the_spot() -> None:
+    for name, reason in NOT_RUN.items():
+        codes = re.findall(r"D2R\d{3}", reason)
+        assert codes, f"{name}: the reason names no rule code"
+        text = (MIGRATED / f"{name}.py").read_text(encoding="utf-8")
+        for code in codes:
+            assert f"TODO(dbos2resonate): {code} " in text, f"{name}: no {code} TODO in its migrated file"
 
 
 # ── --to native ───────────────────────────────────────────────────────────────────────────────────
