@@ -3,8 +3,8 @@
 
 As in DBOS, the user and roles belong to the current DBOS context; a workflow started there records
 them (its status's ``authenticated_user``, ``authenticated_roles``, ``assumed_role``), runs with them,
-also when recovered, and passes them on to its steps and children. The shim keeps no role checks
-(``required_roles`` is inert), so ``assumed_role`` is whatever the caller's context had: ``None``.
+also when recovered, and passes them on to its steps and children. ``assumed_role`` is set where
+a ``required_roles`` check passes (shim/_roles.py), else it is the caller's.
 """
 
 from __future__ import annotations

@@ -78,3 +78,10 @@ def split_instance(args: tuple[Any, ...]) -> tuple[InstanceRef | None, tuple[Any
     if args and isinstance(args[0], type) and _classes.get(class_name_of(args[0])) is args[0]:
         return InstanceRef(class_name_of(args[0]), None), args[1:]
     return None, args
+
+
+def ensure_registered(cls: type[T]) -> type[T]:
+    """Register ``cls`` under its own name unless ``@DBOS.dbos_class`` already named it."""
+    if class_name_of(cls) not in _classes or _classes[class_name_of(cls)] is not cls:
+        return dbos_class()(cls)
+    return cls

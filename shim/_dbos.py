@@ -22,6 +22,7 @@ from shim import (
     _management,
     _messaging,
     _queues,
+    _roles,
     _scheduler,
     _streams,
 )
@@ -120,6 +121,9 @@ class _Launched:
         self.engine.lifecycle.close()
         if self._register_later in _registry.listeners:
             _registry.listeners.remove(self._register_later)
+        # DBOS stops its background loop, cancelling the async workflows on it (they end in ERROR);
+        # before Resonate stops, so that their rejections reach the store.
+        self.bridge.cancel_background_tasks(completion_timeout)
         try:
             self.bridge.submit(self._stop(completion_timeout)).result(timeout=completion_timeout + 10)
         except Exception:  # noqa: BLE001 - stopping is best effort; the loop is closed next anyway
@@ -270,6 +274,7 @@ class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
             raise ShimUnsupportedError("@DBOS.workflow(validate_args=...)", "argument validation is pending.")
 
         def decorate(fn: F) -> F:
+            _roles.register_function(fn, name or qualified_name(fn))
             spec = WorkflowSpec(
                 name=name or qualified_name(fn),
                 fn=fn,
@@ -294,6 +299,7 @@ class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
 
         def decorate(fn: F) -> F:
             spec = _step_spec(fn, options)
+            _roles.register_function(fn, spec.name)
             _registry.add_step(spec)
             wrapper = _step_wrapper(spec)
             register_temp_workflow(_registry, spec, wrapper)
@@ -333,11 +339,11 @@ class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
 
     @staticmethod
     def required_roles(roles: list[str]) -> Callable[[F], F]:
-        return _inert_decorator
+        return _roles.required_roles(roles)
 
     @staticmethod
-    def default_required_roles(roles: list[str]) -> Callable[[F], F]:
-        return _inert_decorator
+    def default_required_roles(roles: list[str]) -> Callable[[type[Any]], type[Any]]:
+        return _roles.default_required_roles(roles, _classes.ensure_registered)
 
     # -- scheduling (shim/_scheduler.py) -------------------------------------------------------
 
@@ -788,10 +794,6 @@ def _step_spec(fn: Callable[..., Any], options: StepOptions) -> StepSpec:
     )
 
 
-def _inert_decorator(target: F) -> F:
-    return target
-
-
 def _spec_of(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[WorkflowSpec, tuple[Any, ...]]:
     """The workflow behind ``func``; a bound method contributes its instance (or class) as first argument."""
     if inspect.ismethod(func):
@@ -807,15 +809,22 @@ def _spec_of(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[WorkflowS
 def _workflow_wrapper(spec: WorkflowSpec) -> Callable[..., Any]:
     if spec.is_async:
         @functools.wraps(spec.fn)
-        async def run_async(*args: Any, **kwargs: Any) -> Any:
-            handle = await _operations(direct_call=True).start_workflow_async(spec, args, kwargs)
-            return await handle.get_result()
+        def run_async(*args: Any, **kwargs: Any) -> Any:
+            role = _roles.check_caller_roles(spec.fn)  # DBOS checks when called, not when awaited
 
-        return run_async
+            async def called() -> Any:
+                with _roles.assuming(role):
+                    handle = await _operations(direct_call=True).start_workflow_async(spec, args, kwargs)
+                    return await handle.get_result()
+
+            return called()
+
+        return inspect.markcoroutinefunction(run_async)
 
     @functools.wraps(spec.fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        return _operations(direct_call=True).start_workflow(spec, args, kwargs).get_result()
+        with _roles.assumed_if_required(spec.fn):
+            return _operations(direct_call=True).start_workflow(spec, args, kwargs).get_result()
 
     return run
 
@@ -827,7 +836,8 @@ def _step_wrapper(spec: StepSpec) -> Callable[..., Any]:
             frame = active_frame()
             if frame is None:
                 return await spec.fn(*args, **kwargs)
-            return await _operations().call_step_async(frame, spec, args, kwargs)
+            with _roles.assumed_if_required(spec.fn):
+                return await _operations().call_step_async(frame, spec, args, kwargs)
 
         return call_async
 
@@ -836,7 +846,8 @@ def _step_wrapper(spec: StepSpec) -> Callable[..., Any]:
         frame = active_frame()
         if frame is None:
             return spec.fn(*args, **kwargs)
-        return _operations().call_step(frame, spec, args, kwargs)
+        with _roles.assumed_if_required(spec.fn):
+            return _operations().call_step(frame, spec, args, kwargs)
 
     return call
 

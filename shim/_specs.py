@@ -81,4 +81,11 @@ class Registry:
             listener(spec)
 
     def workflow_for(self, fn: Callable[..., Any]) -> WorkflowSpec | None:
-        return self._by_function.get(fn)
+        """The workflow ``fn`` is, or wraps (``@DBOS.required_roles`` over ``@DBOS.workflow``)."""
+        current: Any = fn
+        while current is not None:
+            spec = self._by_function.get(current)
+            if spec is not None:
+                return spec
+            current = getattr(current, "__wrapped__", None)
+        return None

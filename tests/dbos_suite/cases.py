@@ -1510,5 +1510,5 @@ case(
 # The cases ported since, one module per topic: importing them registers them in CASES.
 from tests.dbos_suite import (  # noqa: E402,F401
     cases_async, cases_classes, cases_failures, cases_introspection, cases_management, cases_messaging,
-    cases_recovery, cases_workflows,
+    cases_recovery, cases_roles, cases_workflows,
 )
