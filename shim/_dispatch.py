@@ -372,7 +372,10 @@ class Dispatcher:
                 data = record.value.data
                 future.set_result(int(data.get("at", at_ms)) if isinstance(data, dict) else at_ms)
             return
-        self._vacate(lane, pid)  # cancelled meanwhile
+        self._not_dispatched(lane, pid, future)  # cancelled meanwhile
+
+    def _not_dispatched(self, lane: Lane, pid: str, future: asyncio.Future[int] | None) -> None:
+        self._vacate(lane, pid)
         self.where.pop(pid, None)
         if future is not None and not future.done():
             future.cancel()

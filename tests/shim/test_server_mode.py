@@ -30,10 +30,11 @@ TIMEOUT = 60
 class Worker:
     """A server_worker process; its stdout lines arrive on ``lines``."""
 
-    def __init__(self, url: str, executor_id: str, record: Path, *extra: str) -> None:
+    def __init__(self, url: str, executor_id: str, record: Path, *extra: str,
+                 program: str = "tests.shim.programs.server_worker") -> None:
         self.executor_id = executor_id
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.shim.programs.server_worker", url, executor_id, str(record), *extra],
+            [sys.executable, "-m", program, url, executor_id, str(record), *extra],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
