@@ -121,6 +121,9 @@ class _Launched:
         self.engine.lifecycle.close()
         if self._register_later in _registry.listeners:
             _registry.listeners.remove(self._register_later)
+        # DBOS stops its background loop, cancelling the async workflows on it (they end in ERROR);
+        # before Resonate stops, so that their rejections reach the store.
+        self.bridge.cancel_background_tasks(completion_timeout)
         try:
             self.bridge.submit(self._stop(completion_timeout)).result(timeout=completion_timeout + 10)
         except Exception:  # noqa: BLE001 - stopping is best effort; the loop is closed next anyway

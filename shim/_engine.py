@@ -10,6 +10,7 @@ The body never suspends: waits happen in place, so workflow code runs once per e
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import logging
 import os
@@ -43,7 +44,7 @@ from shim._interrupts import Interrupted, await_carrying, call_carrying, first_o
 from shim._lifecycle import Lifecycle, Plan, StartOptions, replayed, split_generation, tagged_runner
 from shim._plans import cancel_marker_id
 from shim._roles import check_roles
-from shim._runtime import Bridge
+from shim._runtime import BodyCancelled, Bridge
 from shim._specs import Registry, StepSpec, WorkflowSpec
 from shim._status import WorkflowStatus
 from shim.errors import (
@@ -212,7 +213,7 @@ class Engine:
                     loop = self.bridge.background_user_loop()
                 frame.user_loop = loop
                 value = await self.bridge.run_async(
-                    loop, context, lambda: _run_async_body(frame, spec.fn, args, kwargs)
+                    loop, context, lambda: _run_async_body(frame, spec.fn, args, kwargs), workflow_body=True
                 )
             else:
                 value = await self.bridge.run_sync(
@@ -221,6 +222,9 @@ class Engine:
         except Interrupted as interrupted:
             self._interrupt_of(workflow_id).set_result(interrupted)
             await never_settle()
+        except BodyCancelled:
+            # DBOS records what its blocked starter sees when destroy() cancels the body's task.
+            raise ser.to_storable(concurrent.futures.CancelledError()) from None
         except (Exception, DBOSWorkflowCancelledError) as exc:
             self._live_errors[workflow_id] = exc
             raise ser.to_storable(exc) from None

@@ -24,6 +24,9 @@ T = TypeVar("T")
 # (a recursive workflow of depth n holds n threads). Threads are created on demand.
 MAX_THREADS = 4096
 
+# How long destroy() waits for cancelled background tasks to unwind (their finally blocks run).
+_UNWIND_SECONDS = 10.0
+
 
 class _LoopThread:
     """An asyncio loop running forever in a daemon thread."""
@@ -60,6 +63,7 @@ class Bridge:
         self._resonate_loop = _LoopThread("dbos2resonate-resonate")
         self._user_loop: _LoopThread | None = None
         self._user_loop_lock = threading.Lock()
+        self._background_shut_down = False
         self.workflow_pool = concurrent.futures.ThreadPoolExecutor(
             MAX_THREADS, thread_name_prefix="dbos2resonate-workflow"
         )
@@ -94,11 +98,17 @@ class Bridge:
         if self.on_resonate_loop():
             coro.close()
             raise RuntimeError("dbos2resonate: a blocking call was made on the Resonate event loop")
-        return self.submit(coro).result()
+        try:
+            return self.submit(_boxing_cancelled(coro)).result()
+        except _BoxedCancelledError as boxed:
+            raise boxed.error from None
 
     async def acall(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await ``coro`` on Resonate's loop from any other event loop."""
-        return await asyncio.wrap_future(self.submit(coro))
+        try:
+            return await asyncio.wrap_future(self.submit(_boxing_cancelled(coro)))
+        except _BoxedCancelledError as boxed:
+            raise boxed.error from None
 
     def background_user_loop(self) -> asyncio.AbstractEventLoop:
         """A loop for async workflow bodies that no caller is awaiting (recovered workflows)."""
@@ -113,16 +123,43 @@ class Bridge:
         return await self.loop.run_in_executor(pool, context.run, fn, *args)
 
     async def run_async(self, loop: asyncio.AbstractEventLoop, context: contextvars.Context,
-                        make_coro: Callable[[], Awaitable[T]]) -> T:
-        """From Resonate's loop: run a user coroutine as a task on ``loop`` inside ``context``."""
+                        make_coro: Callable[[], Awaitable[T]], *, workflow_body: bool = False) -> T:
+        """From Resonate's loop: run a user coroutine as a task on ``loop`` inside ``context``.
+        A workflow body's task cancelled by ``cancel_background_tasks`` raises :class:`BodyCancelled`;
+        any other cancelled task (``asyncio.run`` ending the caller's loop) cancels this call too."""
         done: concurrent.futures.Future[T] = concurrent.futures.Future()
 
         def start() -> None:
             task = loop.create_task(_as_coroutine(make_coro), context=context)
-            task.add_done_callback(lambda t: _transfer(t, done))
+            task.add_done_callback(lambda t: _transfer(t, done, workflow_body and self._shut_down_on(loop)))
 
         loop.call_soon_threadsafe(start)
         return await asyncio.wrap_future(done)
+
+    def _shut_down_on(self, loop: asyncio.AbstractEventLoop) -> bool:
+        return self._background_shut_down and self._user_loop is not None and loop is self._user_loop.loop
+
+    def cancel_background_tasks(self, completion_timeout: float) -> None:
+        """Give the tasks on the shim's background loop ``completion_timeout`` seconds to finish, then
+        cancel the rest and wait for them to unwind, as DBOS's ``destroy()`` does to its own background
+        loop: an async workflow still running there ends in ERROR (``CancelledError``), not pending."""
+        if self._user_loop is None or self._user_loop.loop.is_closed():
+            return
+        loop = self._user_loop.loop
+
+        async def cancel_all() -> None:
+            tasks = [task for task in asyncio.all_tasks(loop) if task is not asyncio.current_task(loop)]
+            if tasks and completion_timeout > 0:
+                await asyncio.wait(tasks, timeout=completion_timeout)
+            self._background_shut_down = True
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(timeout=completion_timeout + _UNWIND_SECONDS)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            pass  # a task that will not unwind stays pending in the store, as after a crash
 
     def close(self) -> None:
         self.workflow_pool.shutdown(wait=False, cancel_futures=True)
@@ -139,12 +176,36 @@ class Bridge:
                 ))
 
 
+class _BoxedCancelledError(Exception):
+    """Carries a ``concurrent.futures.CancelledError`` (an ``Exception``, e.g. a workflow's recorded
+    error) across loops: asyncio turns it into ``asyncio.CancelledError``, which ``except Exception``
+    in user code would not catch."""
+
+    def __init__(self, error: concurrent.futures.CancelledError) -> None:
+        super().__init__()
+        self.error = error
+
+
+async def _boxing_cancelled(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return await coro
+    except concurrent.futures.CancelledError as error:
+        raise _BoxedCancelledError(error) from None
+
+
 async def _as_coroutine(make_coro: Callable[[], Awaitable[T]]) -> T:
     return await make_coro()
 
 
-def _transfer(task: asyncio.Task[T], done: concurrent.futures.Future[T]) -> None:
-    if task.cancelled():
+class BodyCancelled(Exception):
+    """``destroy()`` cancelled a task on the shim's background loop (see ``cancel_background_tasks``)."""
+
+
+def _transfer(task: asyncio.Task[T], done: concurrent.futures.Future[T], body_shut_down: bool) -> None:
+    if task.cancelled() and body_shut_down:
+        # Not done.cancel(): that would cancel the Resonate side too, which then records nothing.
+        done.set_exception(BodyCancelled())
+    elif task.cancelled():
         done.cancel()
     elif (exc := task.exception()) is not None:
         done.set_exception(exc)

@@ -113,10 +113,7 @@ EXPECTATIONS: dict[str, str | KnownFailure] = {
     "async_child_started_and_awaited_later": PASS,
     # tests/test_dbos.py, tests/test_async.py, tests/test_failures.py: recovery through destroy and launch
     "launch_recovers_a_workflow_left_pending": PASS,
-    "recovered_async_workflow": KnownFailure(
-        "an-async-workflow-running-when-destroy-is-called",
-        "DBOS cancels it (ERROR, CancelledError); the shim leaves it PENDING and the next launch finishes it",
-    ),
+    "recovered_async_workflow": PASS,
     "recovery_reuses_a_finished_child": PASS,
     "recovered_workflow_still_receives": PASS,
     "max_recovery_attempts_exceeded": PASS,

@@ -44,7 +44,8 @@ def render_section() -> str:
         + "), runs it under real DBOS 2.x and under the shim, and compares the traces "
         "([tests/dbos_suite](tests/dbos_suite/cases.py)).",
         f"- **Known failures ({len(failures)}):** "
-        + "; ".join(f"`{name}` ([why](docs/DEVIATIONS.md#{kf.deviation}))" for name, kf in failures.items())
+        + ("; ".join(f"`{name}` ([why](docs/DEVIATIONS.md#{kf.deviation}))" for name, kf in failures.items())
+           or "none")
         + ". The table is [tests/dbos_suite/expectations.py](tests/dbos_suite/expectations.py); a known failure "
         "that starts passing fails the suite until the table says so.",
         ("- **Every DBOS name and parameter:** the [compatibility ledger](docs/compatibility.md) (DBOS 2.x and 3.x; "
