@@ -34,6 +34,13 @@ _API_MODULES = frozenset({"dbos"})
 ERROR_MODULES = frozenset({"dbos.error", "dbos._error"})
 START_APIS = ("DBOS.start_workflow", "DBOS.start_workflow_async")
 # Words that make a statement relevant whatever the module's names: methods of DBOS workflow handles.
+# A DBOSClient in the program that launched DBOS reaches the same system database as DBOS's own calls; these
+# of its methods take DBOS's parameters, so ``client.send(...)`` is migrated as ``DBOS.send(...)`` is
+CLIENT_METHODS = {
+    m: f"DBOS.{m}"
+    for m in ("send", "send_async", "get_event", "get_event_async", "retrieve_workflow", "retrieve_workflow_async")
+}
+CLIENT_DESTROY = "DBOSClient.destroy"  # the client's release, dropped with the client (D2R116)
 HANDLE_WORDS = ("get_result", "get_status", "get_workflow_id")
 # DBOS calls that make a workflow handle (a variable bound from one is followed: D2R105 rewrites its uses)
 HANDLE_SOURCES = (
@@ -133,6 +140,9 @@ class Facts:
     # them can be awaited), and those holding such calls that stay sync, with why (``codemod.async_callers``)
     async_helpers: set[str] = field(default_factory=set)
     async_declined: dict[str, str] = field(default_factory=dict)
+    # variables bound only to ``DBOSClient(...)`` in a module that constructs DBOS, every use of which is a
+    # method in CLIENT_METHODS or a ``.destroy()`` statement (D2R116 migrates them as DBOS's own calls)
+    clients: set[str] = field(default_factory=set)
     _resolved: dict[int, tuple[cst.CSTNode, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -142,14 +152,16 @@ class Facts:
     @property
     def dbos_names(self) -> set[str]:
         """Every local name that is a DBOS binding (what an import remover must look for)."""
-        return {*self.names, *self.modules, *self.errors}
+        return {*self.names, *self.modules, *self.errors, *self.clients}
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         """The DBOS API name an expression refers to (``DBOS.sleep``, ``SetWorkflowID``), else None."""
         head = node
         while type(head) is cst.Attribute:
             head = head.value  # type: ignore[attr-defined]
-        if type(head) is not cst.Name or (head.value not in self.names and head.value not in self.modules):  # type: ignore[attr-defined]
+        if type(head) is not cst.Name or (
+            head.value not in self.names and head.value not in self.modules and head.value not in self.clients  # type: ignore[attr-defined]
+        ):
             return None  # the common case, decided without building the dotted name
         # several rules ask about the same node: remember the answer (the node is kept, so its id stays its own)
         hit = self._resolved.get(id(node))
@@ -165,6 +177,8 @@ class Facts:
         if head in self.names:
             api = self.names[head]
             return f"{api}.{rest}" if rest else api
+        if head in self.clients:
+            return CLIENT_DESTROY if rest == "destroy" else CLIENT_METHODS.get(rest)
         if head in self.modules and rest:
             # ``dbos.DBOS.sleep`` -> ``DBOS.sleep``; ``dbos.error.X`` stays as written
             return rest
@@ -352,6 +366,8 @@ def _collect(tree: ast.Module, mentions: _Mentions, imported: Imported | None = 
                 if type(target) is ast.Name and target.id in workflows:  # type: ignore[attr-defined]
                     calls.add(target.id)  # type: ignore[attr-defined]
     facts.child_workflows = calls
+    if facts.constructs_dbos and "DBOSClient" in facts.names.values():
+        facts.clients = _in_app_clients(facts, tree)
     _collect_queues(facts, tree, mentions, statements)
     main_block = _collect_main_block(facts, tree)
     _collect_async_callers(facts, tree, main_block, dbos_lines, workflow_lines, mentions.flags(facts.queues))
@@ -669,6 +685,34 @@ class Analysis:
 
 
 _BINDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)
+
+
+def _in_app_clients(facts: Facts, tree: ast.Module) -> set[str]:
+    """The variables holding a DBOSClient that D2R116 can replace by the program's own Resonate calls."""
+    constructors = {local for local, api in facts.names.items() if api == "DBOSClient"}
+    bound: set[str] = set()
+    ok: set[int] = set()  # ids of the Name nodes that are a client's construction or a use D2R116 converts
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in constructors:
+                bound.add(node.targets[0].id)
+                ok.add(id(node.targets[0]))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in CLIENT_METHODS:
+            ok.add(id(node.value))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and not node.value.args:
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr == "destroy" and isinstance(func.value, ast.Name):
+                ok.add(id(func.value))
+    if not bound:
+        return set()
+    refused: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in bound and id(node) not in ok:
+            refused.add(node.id)  # bound or used some other way
+        elif isinstance(node, ast.arg) and node.arg in bound:
+            refused.add(node.arg)
+    return bound - refused - facts.imported_names
 
 
 def _relevant_words(mentions: _Mentions, facts: Facts, statements: list[_Stmt]) -> tuple[set[str], list[int]]:

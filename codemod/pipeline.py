@@ -25,7 +25,7 @@ from codemod.transform import APPLIED_KEY, ENABLED_KEY, Run
 # instance last (it is inserted after the imports).
 NATIVE_ORDER: tuple[str, ...] = (
     "D2R106", "D2R105", "D2R103", "D2R104", "D2R107", "D2R108", "D2R109", "D2R110", "D2R111", "D2R112",
-    "D2R115", "D2R113", "D2R114", "D2R102",
+    "D2R115", "D2R113", "D2R114", "D2R116", "D2R102",
 )
 
 

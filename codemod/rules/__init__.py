@@ -32,6 +32,7 @@ _MODULES: tuple[tuple[str, str], ...] = (
     ("D2R113", "d2r113_queues"),
     ("D2R114", "d2r114_async_callers"),
     ("D2R115", "d2r115_streams"),
+    ("D2R116", "d2r116_in_app_client"),
     ("D2R201", "d2r201_transactions_sql"),
     ("D2R202", "d2r202_queue_flow_control"),
     ("D2R203", "d2r203_workflow_management"),

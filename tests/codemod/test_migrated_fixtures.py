@@ -43,6 +43,7 @@ RUNS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     "programming_model": (),
     "saga": (),
     "saga_trip": (),
+    "human_in_the_loop": (),  # its DBOSClient is the program's own Resonate (D2R116), get_all_events D2R112
     # basket_workflow starts quote_workflow as a child and reports the child's id: Resonate names it
     # `basket-1:3`, DBOS `basket-1-3` (same position, another separator)
     "async_workflow": tuple(
@@ -64,8 +65,6 @@ NOT_RUN: dict[str, str] = {
                      "there (D2R107)",
     "exception_types": "it runs workflows through a helper that takes them as values, which cannot pass a ctx "
                        "(D2R103), and reads DBOS's error codes (D2R101)",
-    "human_in_the_loop": "its payment provider's side runs through DBOSClient, which migrate leaves with a "
-                         "D2R205 TODO",
     "idempotency": "it runs workflows under SetWorkflowID through a helper that takes them as values (D2R106, "
                    "D2R103), and expects DBOSConflictingWorkflowError, which Resonate does not raise (D2R101)",
     "recursion": "it retrieves every level by DBOS's child id `factorial-5-1`; resonate-sdk 0.8's ctx.run takes "
