@@ -57,64 +57,28 @@ RULE = Rule(
     ),
     examples=(
         Example(
-            title="A webhook delivered through a DBOSClient in the same program",
+            title="A client of the program itself reads a workflow's result",
             before='''
             from dbos import DBOS, DBOSClient
 
             DBOS(config={"name": "shop"})
 
-            async def deliver(workflow_id: str) -> None:
+            async def order_result(workflow_id: str):
                 client = DBOSClient(system_database_url="sqlite:///shop.sqlite")
-                await client.send_async(workflow_id, "paid", "payment_status")
+                result = client.retrieve_workflow(workflow_id).get_result()
                 client.destroy()
+                return result
             ''',
             after='''
-            import time
-            import uuid
             from resonate.resonate import Resonate
             from resonate.retry import Never
-            from resonate.types import PromiseRecord, Value
-            from typing import Any
 
             # TODO(dbos2resonate): D2R102 local Resonate keeps its state in memory: unlike DBOS's system database it does not survive the process; pass url= to use a Resonate server. See docs/rules/D2R102.md
             resonate = Resonate(env={}, retry_policy=Never(), autostart=False)
 
-
-            def promise_segment(text: str | None) -> str:
-                """A topic or event key as one promise-id segment (docs/rules/D2R111.md); the None topic is ``~``."""
-                if text is None:
-                    return "~"
-                return "".join(
-                    c if c.isascii() and (c.isalnum() or c in "_-") else "".join(f"%{b:02X}" for b in c.encode())
-                    for c in text
-                )
-
-
-            async def open_slot(promise_id: str) -> PromiseRecord:
-                """Create-or-get a message or event slot: the sender, the receiver or a reader may come first."""
-                keep_ms = 10 * 365 * 86_400_000  # DBOS keeps messages and events until the workflow is deleted
-                return await resonate.promises.create(promise_id, int(time.time() * 1000) + keep_ms, Value(), {})
-
-
-            async def fill_slot(promise_id: str, value: Any) -> bool:
-                """Resolve a slot with ``value`` unless it is settled: True when the slot holds this write."""
-                record = await open_slot(promise_id)
-                if record.state != "pending":
-                    return False
-                tag = str(uuid.uuid4())
-                record = await resonate.promises.resolve(promise_id, Value(data={"d2r": 1, "tag": tag, "json": value}))
-                data = record.value.data
-                return isinstance(data, dict) and data.get("tag") == tag
-
-
-            async def send_message(destination_id: str, message: Any, topic: str | None = None) -> None:
-                """DBOS.send: fill the first free slot ``{destination_id}:msg/{topic}/{k}`` (FIFO per topic)."""
-                k = 0
-                while not await fill_slot(f"{destination_id}:msg/{promise_segment(topic)}/{k}", message):
-                    k += 1
-
-            async def deliver(workflow_id: str) -> None:
-                await send_message(workflow_id, "paid", "payment_status")
+            async def order_result(workflow_id: str):
+                result = await (await resonate.get(workflow_id)).result()
+                return result
             ''',
         ),
     ),
