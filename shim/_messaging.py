@@ -243,16 +243,23 @@ class _Hints:
                 self.values[key] = value
 
 
-_hints: weakref.WeakKeyDictionary[Engine, _Hints] = weakref.WeakKeyDictionary()
-_hints_lock = threading.Lock()
+class _Attached[K, V]:
+    """A ``V`` made on first use for each ``K`` (an engine, a workflow execution), gone with it."""
+
+    def __init__(self, make: Callable[[], V]) -> None:
+        self._make = make
+        self._values: weakref.WeakKeyDictionary[K, V] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, key: K) -> V:
+        with self._lock:
+            value = self._values.get(key)
+            if value is None:
+                value = self._values[key] = self._make()
+            return value
 
 
-def hints_for(engine: Engine) -> _Hints:
-    with _hints_lock:
-        hints = _hints.get(engine)
-        if hints is None:
-            hints = _hints[engine] = _Hints()
-        return hints
+hints_for: _Attached[Engine, _Hints] = _Attached(_Hints)
 
 
 # -- where the caller is ------------------------------------------------------------------------
@@ -346,24 +353,22 @@ async def _exists(resonate: Resonate, workflow_id: str) -> bool:
     return await get_record(resonate, to_promise_id(workflow_id)) is not None
 
 
-async def deliver(engine: Engine, destination_id: str, topic: str | None, message: Any,
-                  tag: str | None, *, checked: bool = False) -> None:
-    """Put ``message`` in the first free slot of ``destination_id``'s mailbox for ``topic``; the
-    destination must exist (a finished workflow still takes messages, as in DBOS).
+async def deliver(engine: Engine, destination_id: str, topic: str | None, envelope: dict[str, Any],
+                  tag: str | None) -> None:
+    """Put ``envelope`` (from :func:`pack`) in the first free slot of ``destination_id``'s mailbox for
+    ``topic``; callers have checked that the destination exists (a finished one still takes messages).
 
     With a ``tag`` (a workflow's send, or an idempotency key) the send happens at most once per
     destination: a ``W:sent/G`` marker, created before the message is written, remembers where the
     scan for the slot started (so a re-run finds the slot again) and is resolved once it is written.
     """
     resonate = engine.resonate
-    if not checked and not await _exists(resonate, destination_id):
-        raise DBOSNonExistentWorkflowError("`send` destination", destination_id)
     hints = hints_for(engine)
     tags = _message_tags(destination_id)
     if tag is None:
         hint_key = _slot_hint_key(destination_id, topic)
         k = await append(resonate, lambda i: message_slot_id(destination_id, topic, i), hints.get(hint_key),
-                         pack(message, new_tag()), tags)
+                         envelope, tags)
         hints.raise_to(hint_key, k + 1)
         return
     marker_id = sent_marker_id(destination_id, tag)
@@ -374,20 +379,32 @@ async def deliver(engine: Engine, destination_id: str, topic: str | None, messag
     param = marker.param.data if type(marker.param.data) is dict else {}
     first_topic = param.get("topic", topic)
     k = await append(resonate, lambda i: message_slot_id(destination_id, first_topic, i), int(param.get("from", 0)),
-                     pack(message, tag), tags)
+                     envelope, tags)
     hints.raise_to(_slot_hint_key(destination_id, first_topic), k + 1)
     await resonate.promises.resolve(marker_id, Value(data={"slot": k}))
 
 
-async def deliver_all(engine: Engine, messages: list[tuple[SendMessage, str | None]]) -> None:
-    """``send_bulk``: every destination must exist (DBOS names them all when one does not)."""
-    for msg, _ in messages:
-        if not await _exists(engine.resonate, msg.destination_id):
+@dataclass
+class Outgoing:
+    """One message ready to deliver: serialized (as DBOS serializes a whole batch before sending any)."""
+
+    destination_id: str
+    topic: str | None
+    envelope: dict[str, Any]
+    tag: str | None
+
+
+def outgoing(destination_id: str, topic: str | None, message: Any, tag: str | None) -> Outgoing:
+    return Outgoing(destination_id, topic, pack(message, tag or new_tag()), tag)
+
+
+async def check_destinations(engine: Engine, batch: list[Outgoing]) -> None:
+    """Every destination must exist; DBOS's error names all of the batch's destinations."""
+    for message in batch:
+        if not await _exists(engine.resonate, message.destination_id):
             raise DBOSNonExistentWorkflowError(
-                "`send` destination", ", ".join(sorted({m.destination_id for m, _ in messages}))
+                "`send` destination", ", ".join(sorted({m.destination_id for m in batch}))
             )
-    for msg, tag in messages:
-        await deliver(engine, msg.destination_id, msg.topic, msg.message, tag, checked=True)
 
 
 async def receive(engine: Engine, workflow_id: str, topic: str | None, start: int,
@@ -418,24 +435,17 @@ async def receive(engine: Engine, workflow_id: str, topic: str | None, start: in
 
 
 @dataclass
-class _Inbox:
-    """What a workflow execution has read so far: the next slot of each topic."""
+class ReadState:
+    """What a workflow execution reads: the next slot of each topic, the ``recv``s and stream reads
+    in flight (DBOS refuses concurrent ones, whose recorded order would depend on scheduling)."""
 
     next_slot: dict[str | None, int] = field(default_factory=dict)
     receiving: set[str | None] = field(default_factory=set)
+    stream_reads: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_inboxes: weakref.WeakKeyDictionary[WorkflowFrame, _Inbox] = weakref.WeakKeyDictionary()
-_inboxes_lock = threading.Lock()
-
-
-def _inbox(frame: WorkflowFrame) -> _Inbox:
-    with _inboxes_lock:
-        inbox = _inboxes.get(frame)
-        if inbox is None:
-            inbox = _inboxes[frame] = _Inbox()
-        return inbox
+read_state: _Attached[WorkflowFrame, ReadState] = _Attached(ReadState)
 
 
 # -- the DBOS calls -----------------------------------------------------------------------------
@@ -452,30 +462,54 @@ def check_serialization(serialization_type: Any) -> None:
 def send_coroutine(ops: Operations, frame: WorkflowFrame | None, destination_id: str, message: Any,
                    topic: str | None, idempotency_key: str | None,
                    serialization_type: Any = None) -> Coroutine[Any, Any, None]:
-    """Inside a workflow a send is one durable operation (``DBOS.send``); elsewhere a plain call."""
-    check_serialization(serialization_type)
-    engine = ops.engine
-    key_tag = None if idempotency_key is None else f"key:{idempotency_key}"
-    if frame is None:
-        return deliver(engine, destination_id, topic, message, key_tag)
-    tag = key_tag or operation_tag(frame, frame.next_function_id())
-    return engine.record(frame, "DBOS.send", lambda: deliver(engine, destination_id, topic, message, tag))
+    """``send``: ``send_bulk`` of one message, as in DBOS, recorded as ``DBOS.send``."""
+    return _sending(ops, frame, [SendMessage(destination_id, message, topic, idempotency_key)], "DBOS.send",
+                    serialization_type)
 
 
 def send_bulk_coroutine(ops: Operations, frame: WorkflowFrame | None, messages: list[SendMessage],
                         serialization_type: Any = None) -> Coroutine[Any, Any, None]:
+    return _sending(ops, frame, messages, "DBOS.send_bulk", serialization_type)
+
+
+def _sending(ops: Operations, frame: WorkflowFrame | None, messages: list[SendMessage], name: str,
+             serialization_type: Any) -> Coroutine[Any, Any, None]:
+    """Inside a workflow a send is one durable operation (``name``); elsewhere a plain call.
+
+    As in DBOS's one transaction, repeated idempotency keys, a message that cannot be serialized and
+    a destination that does not exist each fail the whole batch before any message is written. What
+    a promise store cannot give is atomicity against a crash part way through the writes.
+    """
     check_serialization(serialization_type)
+    engine = ops.engine
+    if frame is None:
+        batch = _prepared(messages, None, name)
+        return _checked_delivery(engine, batch)
+    base = operation_tag(frame, frame.next_function_id())
+    # Prepared inside the operation, so that a failure takes its place in the workflow's history.
+    return engine.record(frame, name, lambda: _checked_delivery(engine, _prepared(messages, base, name)))
+
+
+def _prepared(messages: list[SendMessage], base: str | None, name: str) -> list[Outgoing]:
     keys = [m.idempotency_key for m in messages if m.idempotency_key]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
         raise DBOSException(f"send_bulk received duplicate idempotency keys: {', '.join(duplicates)}")
-    engine = ops.engine
-    if frame is None:
-        tagged = [(m, None if m.idempotency_key is None else f"key:{m.idempotency_key}") for m in messages]
-        return deliver_all(engine, tagged)
-    base = operation_tag(frame, frame.next_function_id())
-    tagged = [(m, f"key:{m.idempotency_key}" if m.idempotency_key else f"{base}/{i}") for i, m in enumerate(messages)]
-    return engine.record(frame, "DBOS.send_bulk", lambda: deliver_all(engine, tagged))
+
+    def tag_of_message(i: int, message: SendMessage) -> str | None:
+        if message.idempotency_key:
+            return f"key:{message.idempotency_key}"
+        if base is None:
+            return None
+        return base if name == "DBOS.send" else f"{base}/{i}"  # the tags earlier versions wrote
+
+    return [outgoing(m.destination_id, m.topic, m.message, tag_of_message(i, m)) for i, m in enumerate(messages)]
+
+
+async def _checked_delivery(engine: Engine, batch: list[Outgoing]) -> None:
+    await check_destinations(engine, batch)
+    for message in batch:
+        await deliver(engine, message.destination_id, message.topic, message.envelope, message.tag)
 
 
 _RECV_OUTSIDE_WORKFLOW = "recv() must be called from within a workflow"
@@ -489,7 +523,7 @@ def recv_coroutine(ops: Operations, topic: str | None, timeout_seconds: float) -
         raise DBOSException(_RECV_OUTSIDE_WORKFLOW)
     frame.next_function_id()
     frame.next_function_id()
-    inbox = _inbox(frame)
+    inbox = read_state(frame)
     with inbox.lock:
         if topic in inbox.receiving:
             raise DBOSWorkflowConflictIDError(frame.workflow_id)

@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from shim import _messaging as mx
 from shim._ids import to_promise_id
-from shim.errors import DBOSException, DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
+from shim.errors import (
+    DBOSException,
+    DBOSNonExistentWorkflowError,
+    DBOSStreamNondeterminismError,
+    DBOSStreamTimeoutError,
+)
 
 if TYPE_CHECKING:
     from shim._context import WorkflowFrame
@@ -129,10 +134,26 @@ class _Reader:
     def next_entry(self) -> Coroutine[Any, Any, tuple[str, Any]]:
         engine = self.ops.engine
         read = (engine, self.workflow_id, self.key, self.offset, self.timeout_seconds)
-        if self.frame is None:
+        frame = self.frame
+        if frame is None:
             return read_entry(*read)
-        self.frame.next_function_id()
-        return engine.record(self.frame, self.function_name, lambda: read_entry(*read))
+        state = mx.read_state(frame)
+        with state.lock:
+            # As DBOS: a read in flight while another starts means their function ids depend on scheduling.
+            if state.stream_reads > 0:
+                raise DBOSStreamNondeterminismError(frame.workflow_id, self.key)
+            state.stream_reads += 1
+        frame.next_function_id()
+        return _releasing(state, engine.record(frame, self.function_name, lambda: read_entry(*read)))
+
+
+async def _releasing(state: mx.ReadState, read: Coroutine[Any, Any, tuple[str, Any]]) -> tuple[str, Any]:
+    """``read``, then the workflow may start its next stream read."""
+    try:
+        return await read
+    finally:
+        with state.lock:
+            state.stream_reads -= 1
 
 
 def read_stream(ops: Operations, workflow_id: str, key: str, *, offset: int = 0,

@@ -1579,6 +1579,57 @@ case(
      'bad_interval': 'polling_interval_sec must be a finite number at least 0.001 seconds, got 0'},
 )
 
+# DBOS 2.31 refuses a stream read that starts in a workflow while another of its stream reads waits
+# (DBOSStreamNondeterminismError, no function id taken); the waiting read goes on. Reads one after the
+# other, and reads outside a workflow, are not refused.
+case(
+    "concurrent_stream_reads_refused",
+    """
+    from dbos._error import DBOSStreamNondeterminismError
+
+    @DBOS.workflow()
+    async def source():
+        value = await DBOS.recv_async("go", 10)
+        await DBOS.write_stream_async("a", value)
+        await DBOS.close_stream_async("a")
+        await DBOS.write_stream_async("b", "b-value")
+        await DBOS.close_stream_async("b")
+        return "written"
+
+    async def drain(source_id, key):
+        return [value async for value in DBOS.read_stream_async(source_id, key)]
+
+    @DBOS.workflow()
+    async def two_readers(source_id):
+        first = asyncio.ensure_future(drain(source_id, "a"))
+        await asyncio.sleep(0)  # the first read starts and waits: stream a is still empty
+        try:
+            second = await drain(source_id, "b")
+        except DBOSStreamNondeterminismError as exc:
+            second = describe_error(exc)
+        await DBOS.send_async(source_id, "a-value", "go")
+        return {"first": await first, "second": second, "then_b": await drain(source_id, "b")}
+
+    def scenario():
+        with SetWorkflowID("src-1"):
+            DBOS.start_workflow(source)
+        with SetWorkflowID("readers-1"):
+            result = DBOS.start_workflow(two_readers, "src-1").get_result()
+        steps = [(s["function_id"], s["function_name"]) for s in DBOS.list_workflow_steps("readers-1")]
+        return {"result": result, "steps": steps, "outside": [list(DBOS.read_stream("src-1", k)) for k in "ab"]}
+    """,
+    {'result': {'first': ['a-value'],
+                'second': {'type': 'DBOSStreamNondeterminismError',
+                           'message': 'DBOS Error 17: Cannot deterministically read stream b in workflow readers-1: '
+                                      'another stream read in the same workflow is still in progress, so which read '
+                                      'records which value would depend on task scheduling. Read streams from '
+                                      'sequential workflow code, or read them from a step.'},
+                'then_b': ['b-value']},
+     'steps': [[1, 'DBOS.readStream'], [2, 'DBOS.send'], [3, 'DBOS.readStream'], [4, 'DBOS.readStream'],
+               [5, 'DBOS.readStream']],
+     'outside': [['a-value'], ['b-value']]},
+)
+
 # The async forms (send_async, recv_async, set_event_async, get_event_async, get_all_events_async,
 # write_stream_async, close_stream_async, read_stream_async, read_stream_offset_async) in an async
 # workflow; and DBOS's refusal of the sync forms while an event loop runs.
@@ -1671,6 +1722,63 @@ case(
      'duplicate_keys': {'type': 'DBOSException',
                         'message': 'DBOS Error: send_bulk received duplicate idempotency keys: k'},
      'received': ['one', 'two', 'none-topic', None]},
+)
+
+# DBOS 2.31's send_bulk is all or nothing: a message that cannot be serialized, an unknown destination
+# or a repeated idempotency key anywhere in the batch, and no message of it is delivered, outside a
+# workflow and inside one (where the failed send_bulk takes its function id).
+case(
+    "send_bulk_all_or_nothing",
+    """
+    from dbos import SendMessage
+
+    @DBOS.workflow()
+    def box():
+        return [DBOS.recv("t", 5), DBOS.recv("t", 0.2)]
+
+    @DBOS.workflow()
+    def bulk_in_workflow(target):
+        try:
+            DBOS.send_bulk([SendMessage(target, "in-wf-first", "t"), SendMessage(target, threading.Lock(), "t")])
+        except Exception as exc:
+            # the child's id ({workflow}-{function id}) shows that the failed send_bulk took one
+            child = DBOS.start_workflow(box_child).workflow_id.removeprefix(DBOS.workflow_id)
+            return {"error": describe_error(exc), "next_child": child}
+        return "sent"
+
+    @DBOS.workflow()
+    def box_child():
+        return "child"
+
+    def attempt(messages):
+        try:
+            DBOS.send_bulk(messages)
+            return "sent"
+        except Exception as exc:
+            return describe_error(exc)
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("aon-box"):
+            handle = DBOS.start_workflow(box)
+        out["unpicklable"] = attempt([SendMessage("aon-box", "first", "t"), SendMessage("aon-box", threading.Lock(), "t")])
+        out["unknown_last"] = attempt([SendMessage("aon-box", "second", "t"), SendMessage("aon-missing", "x", "t")])
+        out["repeated_key"] = attempt([SendMessage("aon-box", "third", "t", "k"),
+                                       SendMessage("aon-box", "fourth", "t", "k")])
+        out["in_workflow"] = bulk_in_workflow("aon-box")
+        out["ok"] = attempt([SendMessage("aon-box", "delivered", "t")])
+        out["received"] = handle.get_result()
+        return out
+    """,
+    {'unpicklable': {'type': 'TypeError', 'message': "cannot pickle '_thread.lock' object"},
+     'unknown_last': {'type': 'DBOSNonExistentWorkflowError',
+                      'message': 'DBOS Error 5: Non-existent `send` destination workflow ID: aon-box, aon-missing'},
+     'repeated_key': {'type': 'DBOSException',
+                      'message': 'DBOS Error: send_bulk received duplicate idempotency keys: k'},
+     'in_workflow': {'error': {'type': 'TypeError', 'message': "cannot pickle '_thread.lock' object"},
+                     'next_child': '-2'},
+     'ok': 'sent',
+     'received': ['delivered', None]},
 )
 
 # DBOSClient for code outside the workflows: send, get_event, retrieve_workflow, read_stream.

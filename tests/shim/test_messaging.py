@@ -226,7 +226,7 @@ def test_a_tagged_send_run_again_is_not_delivered_twice(dbos: type[DBOS]) -> Non
     with SetWorkflowID("once-box"):
         handle = DBOS.start_workflow(collect, 1, "t")
     for _ in range(2):
-        _run(_messaging.deliver(engine, "once-box", "t", "only once", "op:sender#1"))
+        _run(_messaging.deliver(engine, "once-box", "t", _messaging.pack("only once", "op:sender#1"), "op:sender#1"))
         _messaging.hints_for(engine).values.clear()  # a restart forgets the hints
     assert handle.get_result() == ["only once"]
     assert _run(_state(message_slot_id("once-box", "t", 1))) is None
@@ -325,7 +325,7 @@ def test_mailbox_events_and_streams_survive_a_restart_of_the_store(tmp_path: Pat
 
     async def deliver_after_restart(engine: Any) -> Any:
         waiting = asyncio.ensure_future(_messaging.receive(engine, "wf-1", "decision", 0, time.time() + 10))
-        await _messaging.deliver(engine, "wf-1", "decision", ("approved", 1), None, checked=True)
+        await _messaging.deliver(engine, "wf-1", "decision", _messaging.pack(("approved", 1), "t1"), None)
         return await waiting, await _events.read_event(engine, "wf-1", "status", time.time())
 
     assert _with_store(path, deliver_after_restart) == ((1, ("approved", 1)), "waiting")
