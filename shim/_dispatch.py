@@ -264,7 +264,7 @@ class Dispatcher:
         if future is not None and not future.done():
             future.cancel()
 
-    def expedite(self, pid: str) -> None:
+    async def expedite(self, pid: str) -> None:
         """Dispatch an ENQUEUED workflow now, whatever its queue's limits (``resume_workflow``)."""
         key = self.where.get(pid)
         if key is None or not self.loaded:

@@ -356,7 +356,7 @@ async def resume(ops: Operations, workflow_id: str, queue_name: str | None) -> N
         raise DBOSNonExistentWorkflowError("target", workflow_id)
     record, status = found
     if status.status in ("DELAYED", "ENQUEUED"):
-        lifecycle.dispatcher.expedite(record.id)
+        await lifecycle.dispatcher.expedite(record.id)
         return
     if status.status not in ("CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
         return

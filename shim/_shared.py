@@ -17,14 +17,18 @@ permit is granted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from shim._dispatch import Dispatcher, Lane, Limits
+from shim._plans import permit_id
 from shim._queue_gate import GlobalLimit, QueueGate, scope_of
 
 if TYPE_CHECKING:
+    from resonate.types import PromiseRecord
+
     from shim._lifecycle import Plan, Run
 
 logger = logging.getLogger("dbos")
@@ -46,6 +50,7 @@ class SharedDispatcher(Dispatcher):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._admitting: set[str] = set()
+        self._granted_elsewhere: set[str] = set()  # permits another process settled while we waited
         self.gate = QueueGate(self.lifecycle, self.clock)
 
     async def load(self) -> None:
@@ -56,11 +61,51 @@ class SharedDispatcher(Dispatcher):
             super().add(plan, *args, **kwargs)
 
     async def admit(self, run: Run) -> int:
-        self._admitting.add(run.plan.promise_id)
+        """As on the store, but another process may settle the permit meanwhile (a ``DBOSClient``'s
+        ``resume_workflow`` grants it, its ``cancel_workflow`` rejects it): that ends the wait too."""
+        pid = run.plan.promise_id
+        self._admitting.add(pid)
+        admitted = asyncio.ensure_future(super().admit(run))
+        settled = asyncio.ensure_future(self._permit_settled(pid))
         try:
-            return await super().admit(run)
+            await asyncio.wait([admitted, settled], return_when=asyncio.FIRST_COMPLETED)
+            if admitted.done() or not settled.done() or settled.exception() is not None:
+                return await admitted
+            admitted.cancel()
+            return self._settled_elsewhere(run, settled.result())
         finally:
-            self._admitting.discard(run.plan.promise_id)
+            settled.cancel()
+            self._admitting.discard(pid)
+
+    async def _permit_settled(self, pid: str) -> PromiseRecord | None:
+        handle = await self.lifecycle.resonate.get(permit_id(pid))
+        with contextlib.suppress(Exception):  # rejected: read below as what it is
+            await handle.result()
+        return await self.lifecycle.get(permit_id(pid))
+
+    def _settled_elsewhere(self, run: Run, permit: PromiseRecord | None) -> int:
+        from shim._lifecycle import cancelled_error
+
+        pid = run.plan.promise_id
+        self._granted_elsewhere.add(pid)
+        self._forget_delay(pid)
+        key = self.where.get(pid)
+        if key is not None and pid not in self.lanes[key].running:
+            self.dropped.add(pid)  # its heap entry is skipped when reached
+        self.futures.pop(pid, None)
+        if permit is None or permit.state != "resolved":
+            self.where.pop(pid, None)
+            raise cancelled_error(run.plan.workflow_id)
+        self._running(run.plan)
+        data = permit.value.data
+        return int(data.get("at", 0)) if isinstance(data, dict) else 0
+
+    async def expedite(self, pid: str) -> None:
+        """Grant the permit: the worker waiting on it, whichever it is, starts the workflow."""
+        if pid in self.where:
+            await super().expedite(pid)
+            return
+        await self.lifecycle.settle(permit_id(pid), {"at": int(self.clock() * 1000), "expedited": True})
 
     async def _dispatch(self, lane: Lane, pid: str, at_ms: int) -> None:
         try:
@@ -81,7 +126,7 @@ class SharedDispatcher(Dispatcher):
             if limit.concurrency is None:
                 continue
             while not await self.gate.take_slot(limit, pid):
-                if pid in self.lifecycle.cancelled:
+                if pid in self.lifecycle.cancelled or pid in self._granted_elsewhere:
                     return at_ms
                 await self.gate.wait_for_release(self._polling_interval(lane.key[0]))
             at_ms = max(at_ms, int(self.clock() * 1000))  # dispatched when the slot was taken
@@ -103,6 +148,7 @@ class SharedDispatcher(Dispatcher):
     def finished(self, run: Run) -> None:
         plan = run.plan
         queued = plan.promise_id in self.where
+        self._granted_elsewhere.discard(plan.promise_id)
         super().finished(run)
         if plan.promise_id in self.gate.held:
             self._spawn(self.gate.release(plan.promise_id))

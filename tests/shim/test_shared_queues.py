@@ -97,13 +97,17 @@ def test_global_concurrency_and_rate_hold_across_two_workers(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-def test_a_killed_worker_s_slot_frees_when_its_workflow_finishes_on_another(tmp_path: Path) -> None:
+def test_a_killed_worker_s_slot_frees_when_its_workflow_finishes_on_another_and_resume_skips_the_queue(tmp_path: Path) -> None:
     with shared_queue_workers(tmp_path) as (client, started, heard, record):
         held = client.enqueue({"queue_name": "single", "workflow_name": "hold", "workflow_id": "hold-1"})
         while (said := heard.get(timeout=TIMEOUT))[1] != "HOLDING":
             pass
         holder = said[0]
         waiting = client.enqueue({"queue_name": "single", "workflow_name": "timed", "workflow_id": "after"}, 7)
+        jumping = client.enqueue({"queue_name": "single", "workflow_name": "timed", "workflow_id": "jumps"}, 8)
+        client.resume_workflow("jumps")  # an ENQUEUED workflow resumed is dispatched now, whatever the limits
+        assert jumping.get_result() == 8
+        assert client.retrieve_workflow("after").get_status().status == "ENQUEUED"
         started[holder].kill()
         survivor = ({"worker-a", "worker-b"} - {holder}).pop()
         assert held.get_result() == survivor  # its lease lapsed; the survivor finished it
