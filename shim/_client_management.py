@@ -1,5 +1,6 @@
 """``DBOSClient``'s queue and management calls: ``enqueue``, ``list_workflows``,
-``list_queued_workflows``, ``list_workflow_steps``, ``cancel``/``resume``/``fork_workflow``.
+``list_queued_workflows``, ``list_workflow_steps``, ``wait_first``, ``delete_workflow(s)``,
+``cancel``/``resume``/``fork_workflow``.
 
 The same coroutines as ``DBOS.*`` (shim/_management.py), but a client's calls are never durable
 operations, even inside a workflow (DBOS's client has a connection of its own). Like the rest of
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shim import _management as mg
+from shim._delete import delete
+from shim._wait_first import check_handles, first_finished
 from shim._context import take_assigned_workflow_id
 from shim._enqueue import EnqueueOptions, client_start
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
@@ -21,6 +24,9 @@ from shim._status import WorkflowStatus
 if TYPE_CHECKING:
 
     from shim._operations import Operations
+
+H = TypeVar("H")
+
 
 class ClientManagement(ABC):
     """Mixed into ``DBOSClient``; ``_ops()`` is the launched DBOS's operations."""
@@ -117,6 +123,33 @@ class ClientManagement(ABC):
                                         limit: int | None = None, offset: int | None = None) -> list[mg.StepInfo]:
         ops = self._ops()
         return await ops._await(mg.steps_of(ops.engine.lifecycle, workflow_id, load_output, limit, offset))
+
+    # -- waiting and deleting -------------------------------------------------------------------
+
+    def wait_first(self, handles: list[H], *, polling_interval_sec: float = 1.0) -> H:
+        """The first of ``handles`` to finish (DBOS polls; the shim waits on the results)."""
+        workflow_ids = check_handles(handles)
+        ops = self._ops()
+        return handles[workflow_ids.index(ops._block(first_finished(ops.engine.lifecycle, workflow_ids)))]
+
+    async def wait_first_async(self, handles: list[H], *, polling_interval_sec: float = 1.0) -> H:
+        workflow_ids = check_handles(handles)
+        ops = self._ops()
+        return handles[workflow_ids.index(await ops._await(first_finished(ops.engine.lifecycle, workflow_ids)))]
+
+    def delete_workflow(self, workflow_id: str, *, delete_children: bool = False) -> None:
+        self.delete_workflows([workflow_id], delete_children=delete_children)
+
+    async def delete_workflow_async(self, workflow_id: str, *, delete_children: bool = False) -> None:
+        await self.delete_workflows_async([workflow_id], delete_children=delete_children)
+
+    def delete_workflows(self, workflow_ids: list[str], *, delete_children: bool = False) -> None:
+        ops = self._ops()
+        ops._block(delete(ops.engine.lifecycle, list(workflow_ids), delete_children))
+
+    async def delete_workflows_async(self, workflow_ids: list[str], *, delete_children: bool = False) -> None:
+        ops = self._ops()
+        await ops._await(delete(ops.engine.lifecycle, list(workflow_ids), delete_children))
 
     # -- cancel, resume, fork -------------------------------------------------------------------
 

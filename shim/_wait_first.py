@@ -22,7 +22,7 @@ H = TypeVar("H")
 _UNFINISHED = ("DELAYED", "ENQUEUED", "PENDING")
 
 
-def _check(handles: list[Any]) -> list[str]:
+def check_handles(handles: list[Any]) -> list[str]:
     if not handles:
         raise ValueError("handles must not be empty")
     workflow_ids = [h.workflow_id for h in handles]
@@ -57,7 +57,7 @@ async def first_finished(lifecycle: Lifecycle, workflow_ids: list[str]) -> str:
 
 def wait_first(handles: list[H], *, polling_interval_sec: float = 1.0) -> H:
     check_async("wait_first")
-    workflow_ids = _check(handles)
+    workflow_ids = check_handles(handles)
     ops = _ops()
     first = ops._block(_as_operation(ops, "DBOS.waitFirst",
                                      lambda: first_finished(ops.engine.lifecycle, workflow_ids)))
@@ -65,7 +65,7 @@ def wait_first(handles: list[H], *, polling_interval_sec: float = 1.0) -> H:
 
 
 async def wait_first_async(handles: list[H], *, polling_interval_sec: float = 1.0) -> H:
-    workflow_ids = _check(handles)
+    workflow_ids = check_handles(handles)
     ops = _ops()
     first = await ops._await(_as_operation(ops, "DBOS.waitFirst",
                                            lambda: first_finished(ops.engine.lifecycle, workflow_ids)))

@@ -2619,6 +2619,201 @@ case(
 )
 
 
+# DBOS 2.31's application version: at launch, without a configured one, the MD5 of the registered
+# workflows' sources (DBOS's own included), DBOS's version and the app name; every workflow records it
+# (a fork and enqueue_workflow_with_options when they are dequeued);
+# list_workflows(app_version=) filters on it; DBOS__APPVERSION, then application_version, replace it.
+case(
+    "application_version",
+    """
+    from dbos import Queue
+
+    queue = Queue("versions-queue")
+
+    @DBOS.step()
+    def double(x):
+        return x * 2
+
+    @DBOS.workflow()
+    def work(x):
+        return double(x)
+
+    @DBOS.workflow()
+    def parent():
+        return DBOS.start_workflow(work, 5).get_result()
+
+    def version_of(workflow_id):
+        return DBOS.get_workflow_status(workflow_id).app_version
+
+    def relaunch(**config_changes):
+        DBOS.destroy()
+        DBOS(config={**config, **config_changes})
+        DBOS.launch()
+
+    def scenario():
+        out = {"version": DBOS.application_version}
+        with SetWorkflowID("v-call"):
+            work(1)
+        with SetWorkflowID("v-queued"):
+            queue.enqueue(work, 2).get_result()
+        with SetWorkflowID("v-parent"):
+            parent()
+        with SetWorkflowID("v-fork"):
+            DBOS.fork_workflow("v-call", 1).get_result()
+        with SetWorkflowID("v-options"):
+            DBOS.enqueue_workflow_with_options({"queue_name": "versions-queue", "workflow_name": "work"}, 3)
+        DBOS.retrieve_workflow("v-options").get_result()
+        out["recorded"] = {wid: version_of(wid) for wid in ("v-call", "v-queued", "v-parent", "v-parent-1",
+                                                             "v-fork", "v-options")}
+        out["listed"] = sorted(w.workflow_id for w in DBOS.list_workflows(app_version=out["version"]))
+        out["listed_other"] = DBOS.list_workflows(app_version="no-such-version")
+        os.environ["DBOS__APPVERSION"] = "from-env"
+        relaunch()
+        with SetWorkflowID("v-env"):
+            work(4)
+        out["env"] = [DBOS.application_version, version_of("v-env")]
+        relaunch(application_version="from-config")
+        with SetWorkflowID("v-config"):
+            work(5)
+        out["config"] = [DBOS.application_version, version_of("v-config")]
+        del os.environ["DBOS__APPVERSION"]
+        return out
+    """,
+    {'version': 'f2815c15855e46e6c91a26183a55fdfc',
+     'recorded': {'v-call': 'f2815c15855e46e6c91a26183a55fdfc', 'v-queued': 'f2815c15855e46e6c91a26183a55fdfc',
+                  'v-parent': 'f2815c15855e46e6c91a26183a55fdfc', 'v-parent-1': 'f2815c15855e46e6c91a26183a55fdfc',
+                  'v-fork': 'f2815c15855e46e6c91a26183a55fdfc', 'v-options': 'f2815c15855e46e6c91a26183a55fdfc'},
+     'listed': ['v-call', 'v-fork', 'v-options', 'v-parent', 'v-parent-1', 'v-queued'],
+     'listed_other': [],
+     'env': ['from-env', 'from-env'],
+     'config': ['from-config', 'from-config']},
+)
+
+
+# DBOSClient.wait_first and delete_workflow(s): the first finished handle; a deleted workflow is gone.
+case(
+    "dbos_client_wait_first_and_delete",
+    """
+    from dbos import DBOSClient
+
+    @DBOS.workflow()
+    def slow():
+        return DBOS.recv("go", timeout_seconds=10)
+
+    @DBOS.workflow()
+    def quick(x):
+        return x * 2
+
+    def scenario():
+        client = DBOSClient(system_database_url=os.environ["D2R_DB_URL"])
+        out = {}
+        with SetWorkflowID("slow-1"):
+            DBOS.start_workflow(slow)
+        with SetWorkflowID("quick-1"):
+            DBOS.start_workflow(quick, 21)
+        handles = [client.retrieve_workflow("slow-1"), client.retrieve_workflow("quick-1")]
+        first = client.wait_first(handles, polling_interval_sec=0.05)
+        out["first"] = [first.workflow_id, first.get_result()]
+        for bad in ([], [handles[0], handles[0]]):
+            try:
+                client.wait_first(bad)
+            except ValueError as exc:
+                out.setdefault("refused", []).append(str(exc))
+        client.send("slow-1", "go now", "go")
+        out["slow"] = handles[0].get_result()
+        client.delete_workflow("quick-1")
+        out["listed_after_delete"] = sorted(w.workflow_id for w in client.list_workflows())
+        try:
+            client.retrieve_workflow("quick-1")
+        except DBOSNonExistentWorkflowError as exc:
+            out["deleted"] = describe_error(exc)
+        client.delete_workflows(["slow-1", "never-existed"])
+        out["listed_at_the_end"] = sorted(w.workflow_id for w in client.list_workflows())
+        client.destroy()
+        return out
+    """,
+    {'deleted': {'type': 'DBOSNonExistentWorkflowError',
+                 'message': 'DBOS Error 5: Non-existent target workflow ID: quick-1'},
+     'first': ['quick-1', 42],
+     'listed_after_delete': ['slow-1'],
+     'listed_at_the_end': [],
+     'refused': ['handles must not be empty', 'handles must not contain duplicate workflow IDs'],
+     'slow': 'go now'},
+)
+
+
+# DBOS 2.31's workflow attributes: SetWorkflowAttributes records them on each workflow started or
+# enqueued in the block (not on its children; SetWorkflowAttributes(None) clears them for an inner
+# block); update_workflow_attributes (+async) replaces them whole (None clears; a missing workflow is
+# no error) and is a step in a workflow; resume and fork keep the current attributes.
+case(
+    "workflow_attributes",
+    """
+    from dbos import Queue, SetWorkflowAttributes
+
+    queue = Queue("attributes-queue", polling_interval_sec=0.05)
+
+    @DBOS.workflow()
+    def child(x):
+        return x
+
+    @DBOS.workflow()
+    def parent(x):
+        with SetWorkflowID("at-grandchild"):
+            child(x)
+        DBOS.update_workflow_attributes("at-plain", {"set": "inside"})
+        return x
+
+    @DBOS.workflow()
+    async def updates_async(x):
+        await DBOS.update_workflow_attributes_async("at-queued", {"async": x})
+        return x
+
+    def attributes_of(*workflow_ids):
+        return {w: DBOS.get_workflow_status(w).attributes for w in workflow_ids}
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("at-plain"):
+            child(0)
+        with SetWorkflowAttributes({"customer": "acme", "n": 1}):
+            with SetWorkflowID("at-parent"):
+                parent(1)
+            with SetWorkflowID("at-queued"):
+                queue.enqueue(child, 2).get_result()
+            with SetWorkflowAttributes(None), SetWorkflowID("at-cleared"):
+                child(3)
+        out["created"] = attributes_of("at-plain", "at-parent", "at-grandchild", "at-queued", "at-cleared")
+        out["steps"] = [s["function_name"] for s in DBOS.list_workflow_steps("at-parent")]
+        DBOS.update_workflow_attributes("at-cleared", {"k": [1, 2]})
+        DBOS.update_workflow_attributes("at-cleared", {"k2": "v"})
+        DBOS.update_workflow_attributes("at-parent", None)
+        DBOS.update_workflow_attributes("at-missing", {"a": 1})
+        with SetWorkflowID("at-async"):
+            asyncio.run(updates_async(5))
+        out["updated"] = attributes_of("at-plain", "at-parent", "at-queued", "at-cleared")
+        out["missing"] = DBOS.get_workflow_status("at-missing")
+        out["listed"] = {w.workflow_id: w.attributes for w in DBOS.list_workflows(workflow_id_prefix="at-")}
+        DBOS.resume_workflow("at-queued").get_result()
+        out["resumed"] = attributes_of("at-queued")
+        forked = DBOS.fork_workflow("at-cleared", 1)
+        forked.get_result()
+        out["forked"] = forked.get_status().attributes
+        for bad in ["text", {"a": object()}]:
+            try:
+                SetWorkflowAttributes(bad)
+            except DBOSException as exc:
+                out.setdefault("errors", []).append(str(exc).split(" at 0x")[0])
+        try:
+            DBOS.update_workflow_attributes("at-plain", [1])
+        except DBOSException as exc:
+            out["update_error"] = str(exc)
+        return out
+    """,
+    None,
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source

@@ -176,7 +176,8 @@ def test_a_client_names_its_workers_group() -> None:
 SERVER_CASES = ["workflow_call_runs_durably", "child_ids_count_parent_operations", "durable_sleep",
                 "same_id_reraises_stored_exception", "messages_kept_fifo_per_topic",
                 "events_last_writer_wins_while_running", "streams", "dbos_client",
-                "list_workflows_filters_and_steps", "queue_statuses_priority_and_deduplication"]
+                "list_workflows_filters_and_steps", "queue_statuses_priority_and_deduplication",
+                "dbos_client_wait_first_and_delete"]
 
 
 @pytest.mark.slow
