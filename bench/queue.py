@@ -2,6 +2,7 @@
 
     python bench/queue.py                  # 1000 workflows, both runtimes, ratio printed
     python bench/queue.py -n 200 --concurrency 10 --repeat 3
+    python bench/queue.py -n 300 --concurrency 10 --server   # also the shim on `dbos2resonate serve`
 
 The program is the same DBOS program for both runtimes (only its import differs): a queue, a
 workflow of one step, ``n`` enqueues from the main thread, then every handle's result. Each
@@ -9,6 +10,9 @@ runtime runs in a child process of its own, on a new SQLite file in a temporary 
 its default settings: DBOS 2.x's queue polls every second (``polling_interval_sec=1.0``), the
 shim's dispatcher is woken by each enqueue. The figure is workflows per second from the first
 enqueue to the last result (median over ``--repeat`` runs; each run is a new process and file).
+With ``--server`` the shim also runs as one worker of a Resonate server (``dbos2resonate serve`` on
+its own store file, in a third process): every enqueue and step is an HTTP round trip, and a queue
+``concurrency`` is then held across workers with promises on the server (docs/queues.md).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from typing import Any  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _worker(runtime: str, n: int, concurrency: int | None, tmp: str) -> dict[str, Any]:
+def _worker(runtime: str, n: int, concurrency: int | None, tmp: str, url: str | None) -> dict[str, Any]:
     if runtime == "dbos":
         import pysqlite3  # type: ignore[import-not-found]
 
@@ -54,7 +58,10 @@ def _worker(runtime: str, n: int, concurrency: int | None, tmp: str) -> dict[str
     import logging
 
     logging.disable(logging.WARNING)
-    DBOS(config={"name": "bench-queue", "system_database_url": f"sqlite:///{Path(tmp) / 'bench.sqlite'}"})
+    config: dict[str, Any] = {"name": "bench-queue", "system_database_url": f"sqlite:///{Path(tmp) / 'bench.sqlite'}"}
+    if url is not None:
+        config["resonate_url"] = url
+    DBOS(config=config)  # type: ignore[arg-type]
     queue = Queue("bench", concurrency=concurrency)
 
     @DBOS.step()
@@ -79,11 +86,29 @@ def _worker(runtime: str, n: int, concurrency: int | None, tmp: str) -> dict[str
     return {"total_s": done - start, "enqueue_s": enqueued - start}
 
 
+def _serve(store: Path) -> tuple[subprocess.Popen[str], str]:
+    """``dbos2resonate serve`` on ``store`` and a free port; its URL from its first line."""
+    server = subprocess.Popen([sys.executable, "-m", "cli.serve", "--port", "0", "--store", str(store)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None
+    line = server.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        server.kill()
+        raise SystemExit(f"the server did not start: {line!r}")
+    return server, line.removeprefix("listening on ")
+
+
 def _run(runtime: str, n: int, concurrency: int | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-queue-{runtime}-") as tmp:
-        spec = json.dumps({"runtime": runtime, "n": n, "concurrency": concurrency, "tmp": tmp})
-        proc = subprocess.run([sys.executable, __file__, "--worker", spec], capture_output=True, text=True,
-                              timeout=1800, check=False, cwd=ROOT)
+        server, url = _serve(Path(tmp) / "served.sqlite") if runtime == "shim-server" else (None, None)
+        spec = json.dumps({"runtime": runtime, "n": n, "concurrency": concurrency, "tmp": tmp, "url": url})
+        try:
+            proc = subprocess.run([sys.executable, __file__, "--worker", spec], capture_output=True, text=True,
+                                  timeout=1800, check=False, cwd=ROOT)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(60)
     if proc.returncode != 0:
         raise SystemExit(f"{runtime} run failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -94,21 +119,24 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=1000, help="workflows to enqueue (default 1000)")
     ap.add_argument("--concurrency", type=int, default=None, help="the queue's concurrency (default: none)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per runtime (median reported)")
+    ap.add_argument("--server", action="store_true", help="also run the shim on a Resonate server")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
         spec = json.loads(a.worker)
-        print(json.dumps(_worker(spec["runtime"], spec["n"], spec["concurrency"], spec["tmp"])))
+        print(json.dumps(_worker(spec["runtime"], spec["n"], spec["concurrency"], spec["tmp"], spec["url"])))
         return
     rates: dict[str, float] = {}
-    for runtime in ("dbos", "shim"):
+    for runtime in ("dbos", "shim", *(["shim-server"] if a.server else [])):
         runs = [_run(runtime, a.n, a.concurrency) for _ in range(a.repeat)]
         total = statistics.median(r["total_s"] for r in runs)
         enqueue = statistics.median(r["enqueue_s"] for r in runs)
         rates[runtime] = a.n / total
-        print(f"{runtime:5} {a.n} workflows in {total:6.2f} s ({enqueue:5.2f} s enqueueing): "
+        print(f"{runtime:11} {a.n} workflows in {total:6.2f} s ({enqueue:5.2f} s enqueueing): "
               f"{rates[runtime]:7.1f} workflows/s", flush=True)
     print(f"shim / dbos throughput: {rates['shim'] / rates['dbos']:.1f}x")
+    if a.server:
+        print(f"shim on a server / shim embedded throughput: {rates['shim-server'] / rates['shim']:.2f}x")
 
 
 if __name__ == "__main__":

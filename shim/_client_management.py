@@ -14,12 +14,12 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shim import _management as mg
-from shim._delete import delete
-from shim._wait_first import check_handles, first_finished
 from shim._context import take_assigned_workflow_id
+from shim._delete import delete
 from shim._enqueue import EnqueueOptions, client_start
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._status import WorkflowStatus
+from shim._wait_first import check_handles, first_finished
 
 if TYPE_CHECKING:
 

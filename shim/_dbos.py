@@ -101,8 +101,6 @@ class _Launched:
         self.bridge.call(self._register_all_and_start())
         _registry.listeners.append(self._register_later)
         self.bridge.call(self.engine.lifecycle.launch())  # queues: earlier processes' work, dispatching
-        if self.opened.shared:
-            _warn_per_worker_limits()
         self.scheduler = _scheduler.Scheduler.launch(self.operations, _registry, DBOS.config.get("name"))
 
     async def _register_all_and_start(self) -> None:
@@ -140,15 +138,6 @@ class _Launched:
         finally:
             await self.opened.aclose()
             await _cancel_other_tasks()
-
-
-def _warn_per_worker_limits() -> None:
-    """Say so when a queue's global limits cannot hold: on a server each worker admits its own."""
-    limited = sorted(name for name, queue in _queues._registry.items()
-                     if (limits := queue._limits()).concurrency is not None or limits.limit is not None)
-    if limited:
-        logger.warning("On a Resonate server, the concurrency and rate limits of queue(s) %s hold per worker "
-                       "process, not across workers (docs/DEVIATIONS.md)", ", ".join(limited))
 
 
 async def _cancel_other_tasks() -> None:

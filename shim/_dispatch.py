@@ -6,7 +6,8 @@ enqueue time), as the queue's flow control allows:
 
 * ``concurrency`` (global) and ``worker_concurrency``: workflows of the queue dispatched and not
   finished. The embedded store has a single owner process, so both count this process's
-  workflows; on a Resonate server with several workers the global limit would only be per worker.
+  workflows; on a Resonate server the global limits are also claimed on the server
+  (shim/_shared.py, shim/_queue_gate.py).
 * ``limiter={"limit": n, "period": s}``: at most n dispatches in any rolling window of s seconds
   (DBOS counts workflows started within the last period, which is what is counted here).
 * ``partition_queue=True`` (DBOS 2.x's partitioned queues): every limit applies per partition key.
