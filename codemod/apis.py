@@ -133,7 +133,8 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.close_stream_async", H, "D2R115"),
     DbosApi("DBOSClient", H, "D2R205", "send, get_event, retrieve_workflow, read_stream, enqueue, list/cancel/resume/fork: from any process on a Resonate server, else in the process that launched DBOS"),
     # Queues
-    DbosApi("Queue", H, "D2R113", "2.x form at import time; flow control by a per-process dispatcher (docs/queues.md)"),
+    DbosApi("Queue", H, "D2R113", "2.x form at import time; flow control by a per-process dispatcher, global limits "
+                                  "shared by every worker on a Resonate server (docs/queues.md)"),
     DbosApi("DBOS.register_queue", H, "D2R113", "configuration kept in this process (re-register on start)"),
     DbosApi("DBOS.register_queue_async", H, "D2R113"),
     DbosApi("DBOS.enqueue_workflow", H, "D2R113"),
@@ -298,7 +299,9 @@ _LIST_FILTERS = {
 }
 _QUEUE_ARGS = {
     **_all(H, "name", "concurrency", "limiter", "worker_concurrency", "global_concurrency"),
-    "polling_interval_sec": DbosParam(I, "validated; the dispatcher is woken by enqueues and completions, never polls"),
+    "polling_interval_sec": DbosParam(I, "validated; the dispatcher is woken by enqueues and completions, never "
+                                         "polls; on a Resonate server, how often a worker waiting for a slot "
+                                         "another worker holds looks again"),
     **_all(H, "partition_concurrency", "partition_worker_concurrency", "partition_limiter",
            note="per partition key; any of them partitions the queue"),
 }
@@ -598,9 +601,11 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
         **_all(P, ".register_queue", ".register_queue_async", ".retrieve_queue",
                ".retrieve_queue_async", ".list_queues", ".list_queues_async", ".delete_queue",
                ".delete_queue_async", ".set_workflow_delay", ".set_workflow_delay_async", note="queues: issue 6"),
-        **_all(P, ".delete_workflow", ".delete_workflow_async",
-               ".delete_workflows", ".delete_workflows_async", ".update_workflow_attributes",
-               ".update_workflow_attributes_async", ".wait_first", ".wait_first_async",
+        **_all(H, ".delete_workflow", ".delete_workflow_async", ".delete_workflows", ".delete_workflows_async",
+               ".wait_first", ".wait_first_async",
+               note="as DBOS.delete_workflow(s) and DBOS.wait_first, never a durable operation; from any process "
+                    "on a Resonate server, else in the process that launched DBOS"),
+        **_all(P, ".update_workflow_attributes", ".update_workflow_attributes_async",
                note="workflow management: issue 6"),
         **_all(P, ".create_schedule", ".create_schedule_async", ".apply_schedules", ".apply_schedules_async",
                ".get_schedule", ".get_schedule_async", ".list_schedules", ".list_schedules_async",
