@@ -84,7 +84,8 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("SetWorkflowID", H, "D2R106"),
     DbosApi("SetWorkflowTimeout", H, "D2R207", "the workflow is cancelled at its deadline; children inherit it (docs/queues.md)"),
     DbosApi("SetWorkflowAttributes", P, "D2R209"),
-    DbosApi("DBOS.asyncio_wait", P, "D2R209"),
+    DbosApi("DBOS.asyncio_wait", H, "D2R209", "asyncio.wait; in a workflow the done/pending split is one recorded "
+                                              "operation, so a replay gets the same split"),
     DbosApi("DBOS.wait_first", H, "D2R209", "waits on the workflows' results (nothing polls); one recorded operation in a workflow"),
     DbosApi("DBOS.wait_first_async", H, "D2R209"),
     # Durable sleep and scheduling
@@ -375,6 +376,7 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     },
     **{name: {"handles": DbosParam(H), "polling_interval_sec": DbosParam(I, "accepted; nothing polls")}
        for name in ("DBOS.wait_first", "DBOS.wait_first_async")},
+    "DBOS.asyncio_wait": _all(H, "fs", "timeout", "return_when"),
     **{name: _all(H, "name") for name in ("DBOS.retrieve_queue", "DBOS.retrieve_queue_async", "DBOS.delete_queue",
                                           "DBOS.delete_queue_async")},
     **{name: {"application_name": DbosParam(H, "this application's queues are the only ones the shim has")}

@@ -5,7 +5,7 @@ small and shim/_dbos.py does not grow with every API.
 
 from __future__ import annotations
 
-from shim import _delete, _enqueue, _queues, _wait_first
+from shim import _asyncio_wait, _delete, _enqueue, _queues, _wait_first
 from shim._auth import AuthenticationAPI
 from shim._management import _as_operation, _ops
 from shim._messaging import check_async
@@ -60,6 +60,7 @@ class QueueAndManagementAPI(AuthenticationAPI):
     delete_workflows_async = staticmethod(_delete.delete_workflows_async)
     wait_first = staticmethod(_wait_first.wait_first)
     wait_first_async = staticmethod(_wait_first.wait_first_async)
+    asyncio_wait = staticmethod(_asyncio_wait.asyncio_wait)
     retrieve_queue = staticmethod(_queues.retrieve_queue)
     retrieve_queue_async = staticmethod(_queues.retrieve_queue_async)
     list_queues = staticmethod(_queues.list_queues)

@@ -2671,6 +2671,53 @@ case(
 )
 
 
+# DBOS.asyncio_wait: a durable asyncio.wait; in a workflow its split is one recorded operation.
+case(
+    "asyncio_wait_records_the_split",
+    """
+    async def value(x):
+        return x
+
+    async def forever():
+        await asyncio.Event().wait()
+
+    @DBOS.step()
+    def after(n):
+        return n
+
+    replaying = {"now": False}
+
+    @DBOS.workflow()
+    async def race():
+        # a replay (the fork below) gets two awaitables that are both done at once: the split is the recorded one
+        waiting = asyncio.ensure_future(value(8) if replaying["now"] else forever())
+        done, pending = await DBOS.asyncio_wait([value(7), waiting], return_when=asyncio.FIRST_COMPLETED)
+        results = sorted(t.result() for t in done)
+        waiting.cancel()
+        return [results, len(pending), after(len(done))]
+
+    async def async_scenario():
+        out = {}
+        done, pending = await DBOS.asyncio_wait([value(1), value(2)])
+        out["outside"] = [sorted(t.result() for t in done), len(pending)]
+        with SetWorkflowID("race-1"):
+            out["race"] = await (await DBOS.start_workflow_async(race)).get_result()
+        steps = await DBOS.list_workflow_steps_async("race-1")
+        out["steps"] = [[s["function_id"], s["function_name"], s["output"]] for s in steps]
+        replaying["now"] = True
+        out["forked"] = await (await DBOS.fork_workflow_async("race-1", 2)).get_result()
+        return out
+
+    def scenario():
+        return asyncio.run(async_scenario())
+    """,
+    {'outside': [[1, 2], 0],
+     'race': [[7], 1, 1],
+     'steps': [[1, 'DBOS.asyncio_wait', [0]], [2, 'after', 1]],
+     'forked': [[7], 1, 1]},
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source
