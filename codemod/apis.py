@@ -515,8 +515,9 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
         "application_name": DbosParam(H, "the config's name"),
         "schedule_name": DbosParam(H, "the schedule whose tick, trigger or backfill started it; None for "
                                       "@DBOS.scheduled ticks, as in DBOS"),
-        "app_version": DbosParam(P, "set only by SetEnqueueOptions(app_version=) and fork_workflow("
-                                    "application_version=); otherwise None where DBOS records a version hash"),
+        "app_version": DbosParam(H, "as DBOS 2.31 records it: the version asked for, else the running "
+                                    "one (DBOS__APPVERSION, application_version, or the MD5 of the "
+                                    "workflows' sources); recovery still ignores it (docs/DEVIATIONS.md)"),
         "app_id": DbosParam(H, "DBOS__APPID when the workflow started, else \"\", as DBOS records it"),
         "recovery_attempts": DbosParam(H, "executions of the body, counted durably"),
         **_all(P, "shard_key", "parent_shard_key", note="sharded system databases", only="3.x"),

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypedDict, TypeVar
 
 from shim import (
+    _app_version,
     _backend,
     _classes,
     _config,
@@ -152,6 +153,7 @@ class _Instance:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.launched: _Launched | None = None
+        self.app_version = _app_version.configured(config)  # computed at launch when ""
 
 
 _instance: _Instance | None = None
@@ -213,6 +215,8 @@ class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
         if _instance is None:
             raise DBOSException("No DBOS was created yet")
         if _instance.launched is None:
+            if not _instance.app_version:
+                _instance.app_version = _app_version.computed(_registry, _instance.config["name"])
             launched = _instance.launched = _Launched(_backend.select(_instance.config))
             try:
                 launched.start()
@@ -249,8 +253,7 @@ class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
 
     @classproperty
     def application_version(cls) -> str:
-        config = _instance.config if _instance is not None else {}
-        return config.get("application_version") or ""
+        return _instance.app_version if _instance is not None else _app_version.configured({})
 
     # -- decorators ----------------------------------------------------------------------------
 

@@ -156,7 +156,7 @@ def resolve(options: EnqueueOptions, ambient: EnqueueRequest | None, api: str) -
     timeout = options.get("workflow_timeout")
     return options["workflow_name"], StartOptions(
         queue=options["queue_name"], priority=priority, dedup=dedup, partition=partition,
-        app_version=options.get("app_version"), duplication_policy=policy,
+        app_version=options.get("app_version"), version_at_dequeue=True, duplication_policy=policy,
         delay_until_ms=delay_until_ms(delay) if delay is not None else ambient.delay_until_ms,
         timeout_ms=int(timeout * 1000) if timeout is not None else _UNSET)
 

@@ -46,6 +46,7 @@ from shim._plans import (
     Scoped,
     SetWorkflowTimeout,
     StartOptions,
+    app_version_stamp_id,
     cancel_marker_id,
     dedup_slot_id,
     delay_update_id,
@@ -215,7 +216,7 @@ class Lifecycle:
             parent=parent, queue=options.queue, priority=options.priority or 0, dedup=options.dedup,
             partition=options.partition, timeout_ms=timeout_ms, deadline_ms=deadline_ms, base=options.base,
             base_workflow_id=options.base_workflow_id, copy_until=options.copy_until,
-            forked_from=options.forked_from, created_ms=options.created_ms, app_version=options.app_version,
+            forked_from=options.forked_from, created_ms=options.created_ms, app_version=_recorded_app_version(options),
             delay_until_ms=options.delay_until_ms, duplication_policy=options.duplication_policy,
             debounce_deadline_ms=options.debounce_deadline_ms, debounced=options.debounced,
             schedule_name=options.schedule_name,
@@ -370,6 +371,8 @@ class Lifecycle:
                 self._arm(run, plan.deadline_ms)
             if plan.queue is not None:
                 run.dispatched_ms = await self.dispatcher.admit(run)
+                if plan.app_version is None:
+                    await self.stamp_app_version(promise_id)
                 if run.debounced:
                     run.payload = await self.latest_inputs(promise_id)
                 if plan.timeout_ms is not None and plan.deadline_ms is None:
@@ -380,6 +383,13 @@ class Lifecycle:
             await self.finished(run)
             raise ser.to_storable(exc) from None
         return run
+
+    async def stamp_app_version(self, promise_id: str) -> None:
+        """DBOS's dequeue writes the worker's version on a run enqueued without one; the first
+        worker to dequeue it wins (a redelivery finds the stamp there)."""
+        version = _running_app_version()
+        if version is not None:
+            await self.create(app_version_stamp_id(promise_id), version, {})
 
     def _arm(self, run: Run, deadline_ms: int) -> None:
         delay = max(0.0, (deadline_ms - now_ms()) / 1000)
@@ -536,6 +546,8 @@ class Lifecycle:
             permit = permits.get(record.id) if permits is not None else await self.get(permit_id(record.id))
             if permit is not None and permit.state == "resolved" and isinstance(permit.value.data, dict):
                 status.dequeued_at = permit.value.data.get("at")
+            if status.app_version is None and (stamp := await self.get(app_version_stamp_id(record.id))):
+                status.app_version = stamp.param.data
         if permit is not None and isinstance(permit.param.data, dict) and permit.param.data.get("debounced"):
             await self._debounced_view(status, record.id)
         if status.status == "CANCELLED":
@@ -613,6 +625,22 @@ def _app_name() -> str | None:
 
     instance = _dbos._instance
     return instance.config.get("name") if instance is not None else None
+
+
+def _recorded_app_version(options: StartOptions) -> str | None:
+    """The version asked for, else the running application's, except where DBOS leaves it unset
+    until the run is dequeued (see ``stamp_app_version``); a resumed run keeps its recorded one."""
+    if (options.app_version is not None or options.promise_id is not None or options.forked_from is not None
+            or options.version_at_dequeue):
+        return options.app_version
+    return _running_app_version()
+
+
+def _running_app_version() -> str | None:
+    from shim import _dbos
+
+    instance = _dbos._instance
+    return instance.app_version if instance is not None else None
 
 
 def replayed(record: PromiseRecord) -> str:

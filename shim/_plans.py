@@ -52,6 +52,11 @@ def cancel_marker_id(promise_id: str) -> str:
     return f"{promise_id}:cancelled"
 
 
+def app_version_stamp_id(promise_id: str) -> str:
+    """The version of the worker that dequeued a run enqueued without one (DBOS stamps it then)."""
+    return f"{promise_id}:app-version"
+
+
 def deleted_marker_id(promise_id: str) -> str:
     return f"{promise_id}:deleted"
 
@@ -161,6 +166,9 @@ class StartOptions:
     dedup: str | None = None
     partition: str | None = None
     app_version: str | None = None
+    # Where DBOS leaves the version unset until a worker dequeues the run (enqueue_workflow_with_options,
+    # DBOSClient.enqueue; forks too): otherwise the running application's version is recorded.
+    version_at_dequeue: bool = False
     promise_id: str | None = None  # a resumed run's own id
     base: str | None = None  # root promise id whose operations are copied
     base_workflow_id: str | None = None

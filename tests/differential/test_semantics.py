@@ -2718,6 +2718,77 @@ case(
 )
 
 
+# DBOS 2.31's application version: at launch, without a configured one, the MD5 of the registered
+# workflows' sources (DBOS's own included), DBOS's version and the app name; every workflow records it
+# (a fork and enqueue_workflow_with_options when they are dequeued);
+# list_workflows(app_version=) filters on it; DBOS__APPVERSION, then application_version, replace it.
+case(
+    "application_version",
+    """
+    from dbos import Queue
+
+    queue = Queue("versions-queue")
+
+    @DBOS.step()
+    def double(x):
+        return x * 2
+
+    @DBOS.workflow()
+    def work(x):
+        return double(x)
+
+    @DBOS.workflow()
+    def parent():
+        return DBOS.start_workflow(work, 5).get_result()
+
+    def version_of(workflow_id):
+        return DBOS.get_workflow_status(workflow_id).app_version
+
+    def relaunch(**config_changes):
+        DBOS.destroy()
+        DBOS(config={**config, **config_changes})
+        DBOS.launch()
+
+    def scenario():
+        out = {"version": DBOS.application_version}
+        with SetWorkflowID("v-call"):
+            work(1)
+        with SetWorkflowID("v-queued"):
+            queue.enqueue(work, 2).get_result()
+        with SetWorkflowID("v-parent"):
+            parent()
+        with SetWorkflowID("v-fork"):
+            DBOS.fork_workflow("v-call", 1).get_result()
+        with SetWorkflowID("v-options"):
+            DBOS.enqueue_workflow_with_options({"queue_name": "versions-queue", "workflow_name": "work"}, 3)
+        DBOS.retrieve_workflow("v-options").get_result()
+        out["recorded"] = {wid: version_of(wid) for wid in ("v-call", "v-queued", "v-parent", "v-parent-1",
+                                                             "v-fork", "v-options")}
+        out["listed"] = sorted(w.workflow_id for w in DBOS.list_workflows(app_version=out["version"]))
+        out["listed_other"] = DBOS.list_workflows(app_version="no-such-version")
+        os.environ["DBOS__APPVERSION"] = "from-env"
+        relaunch()
+        with SetWorkflowID("v-env"):
+            work(4)
+        out["env"] = [DBOS.application_version, version_of("v-env")]
+        relaunch(application_version="from-config")
+        with SetWorkflowID("v-config"):
+            work(5)
+        out["config"] = [DBOS.application_version, version_of("v-config")]
+        del os.environ["DBOS__APPVERSION"]
+        return out
+    """,
+    {'version': 'f2815c15855e46e6c91a26183a55fdfc',
+     'recorded': {'v-call': 'f2815c15855e46e6c91a26183a55fdfc', 'v-queued': 'f2815c15855e46e6c91a26183a55fdfc',
+                  'v-parent': 'f2815c15855e46e6c91a26183a55fdfc', 'v-parent-1': 'f2815c15855e46e6c91a26183a55fdfc',
+                  'v-fork': 'f2815c15855e46e6c91a26183a55fdfc', 'v-options': 'f2815c15855e46e6c91a26183a55fdfc'},
+     'listed': ['v-call', 'v-fork', 'v-options', 'v-parent', 'v-parent-1', 'v-queued'],
+     'listed_other': [],
+     'env': ['from-env', 'from-env'],
+     'config': ['from-config', 'from-config']},
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source
