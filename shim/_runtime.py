@@ -145,6 +145,8 @@ class Bridge:
         loop: an async workflow still running there ends in ERROR (``CancelledError``), not pending."""
         if self._user_loop is None or self._user_loop.loop.is_closed():
             return
+        if threading.get_ident() == self._user_loop.thread_id:
+            return  # destroy() called from that loop cannot wait on it; its tasks stay pending
         loop = self._user_loop.loop
 
         async def cancel_all() -> None:
