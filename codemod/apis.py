@@ -83,7 +83,7 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("WorkflowStatusString", H, "D2R203"),
     DbosApi("SetWorkflowID", H, "D2R106"),
     DbosApi("SetWorkflowTimeout", H, "D2R207", "the workflow is cancelled at its deadline; children inherit it (docs/queues.md)"),
-    DbosApi("SetWorkflowAttributes", P, "D2R209"),
+    DbosApi("SetWorkflowAttributes", H, "D2R209", "recorded on each workflow started in the block, not on its children"),
     DbosApi("DBOS.asyncio_wait", H, "D2R209", "asyncio.wait; in a workflow the done/pending split is one recorded "
                                               "operation, so a replay gets the same split"),
     DbosApi("DBOS.wait_first", H, "D2R209", "waits on the workflows' results (nothing polls); one recorded operation in a workflow"),
@@ -176,8 +176,8 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.delete_workflow_async", H, "D2R203"),
     DbosApi("DBOS.delete_workflows", H, "D2R203"),
     DbosApi("DBOS.delete_workflows_async", H, "D2R203"),
-    DbosApi("DBOS.update_workflow_attributes", P, "D2R203"),
-    DbosApi("DBOS.update_workflow_attributes_async", P, "D2R203"),
+    DbosApi("DBOS.update_workflow_attributes", H, "D2R203", "replaces them whole; a step in a workflow"),
+    DbosApi("DBOS.update_workflow_attributes_async", H, "D2R203", "replaces them whole; a step in a workflow"),
     DbosApi("StepInfo", H, "D2R203"),
     # Everything else DBOS has that Resonate has no counterpart for
     DbosApi("DBOS.kafka_consumer", R, "D2R209", "no Kafka integration in Resonate"),
@@ -293,7 +293,7 @@ _LIST_FILTERS = {
            "queue_name", "limit", "offset", "sort_desc", "workflow_id_prefix", "load_input", "load_output",
            "executor_id", "has_parent", "application_name"),
     "user": DbosParam(H, "the authenticated user recorded when the workflow started"),
-    "attributes": DbosParam(P, "workflow attributes are not recorded: raises ShimUnsupportedError"),
+    "attributes": DbosParam(H, "Postgres's JSONB containment, as DBOS on Postgres (DBOS on SQLite raises)"),
     **_all(P, "shard_key", "parent_shard_key", note="sharded system databases: not in the shim's signature (TypeError)",
            only="3.x"),
     "is_fork": DbosParam(P, "not in the shim's signature (TypeError)", "3.x"),
@@ -363,6 +363,7 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
         "duplication_policy": DbosParam(H, "'return-existing' returns a handle on the holder of the deduplication id"),
     },
     "SetWorkflowTimeout": {"workflow_timeout_sec": DbosParam(H)},
+    "SetWorkflowAttributes": {"attributes": DbosParam(H)},
     **{name: _all(H, "options", "args", "kwargs") for name in (
         "DBOS.enqueue_workflow_with_options", "DBOS.enqueue_workflow_with_options_async")},
     "EnqueueOptions": {
@@ -395,6 +396,9 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     },
     **{name: {**_all(H, "workflow_id", "delay_seconds", "delay_until_epoch_ms"), "shard_key": _SHARD_KEY}
        for name in ("DBOS.set_workflow_delay", "DBOS.set_workflow_delay_async")},
+    **{name: {**_all(H, "workflow_id", "attributes"), "shard_key": _SHARD_KEY,
+              "merge": DbosParam(P, "not in the shim's signature (TypeError): the 2.x call replaces them", "3.x")}
+       for name in ("DBOS.update_workflow_attributes", "DBOS.update_workflow_attributes_async")},
     **{name: {**_all(H, "workflow_id", "delete_children"), "shard_key": _SHARD_KEY}
        for name in ("DBOS.delete_workflow", "DBOS.delete_workflow_async")},
     **{name: {**_all(H, "workflow_ids", "delete_children"), "shard_key": _SHARD_KEY}
@@ -507,7 +511,8 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
                "created_at", "updated_at", "completed_at"),
         **_all(H, "authenticated_user", "authenticated_roles", note="the caller's, recorded at the start (DBOSContextSetAuth)"),
         "assumed_role": DbosParam(H, "the role a directly called workflow assumed (required_roles), else its caller's"),
-        **_all(H, "delay_until_epoch_ms", "attributes", note=_FEATURE_PENDING),
+        "delay_until_epoch_ms": DbosParam(H, _FEATURE_PENDING),
+        "attributes": DbosParam(H, "SetWorkflowAttributes at the start, then the latest update_workflow_attributes"),
         **_all(H, "queue_name", "workflow_timeout_ms", "workflow_deadline_epoch_ms", "deduplication_id",
                "queue_partition_key", "forked_from", "was_forked_from", "dequeued_at", "parent_workflow_id",
                "priority", note="from the workflow root's tags and markers (shim/_records.py, docs/queues.md)"),
@@ -608,8 +613,8 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
                ".wait_first", ".wait_first_async",
                note="as DBOS.delete_workflow(s) and DBOS.wait_first, never a durable operation; from any process "
                     "on a Resonate server, else in the process that launched DBOS"),
-        **_all(P, ".update_workflow_attributes", ".update_workflow_attributes_async",
-               note="workflow management: issue 6"),
+        **_all(H, ".update_workflow_attributes", ".update_workflow_attributes_async",
+               note="as DBOS.update_workflow_attributes, never a durable operation"),
         **_all(P, ".create_schedule", ".create_schedule_async", ".apply_schedules", ".apply_schedules_async",
                ".get_schedule", ".get_schedule_async", ".list_schedules", ".list_schedules_async",
                ".delete_schedule", ".delete_schedule_async", ".pause_schedule", ".resume_schedule",

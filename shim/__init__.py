@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "DBOSContextEnsure": "shim._auth",
     "DBOSContextSetAuth": "shim._auth",
     "SetWorkflowTimeout": "shim._lifecycle",
+    "SetWorkflowAttributes": "shim._attributes",
     "Queue": "shim._queues",
     "SetEnqueueOptions": "shim._queues",
     "EnqueueOptions": "shim._enqueue",

@@ -1,6 +1,6 @@
 """``DBOSClient``'s queue and management calls: ``enqueue``, ``list_workflows``,
 ``list_queued_workflows``, ``list_workflow_steps``, ``wait_first``, ``delete_workflow(s)``,
-``cancel``/``resume``/``fork_workflow``.
+``update_workflow_attributes``, ``cancel``/``resume``/``fork_workflow``.
 
 The same coroutines as ``DBOS.*`` (shim/_management.py), but a client's calls are never durable
 operations, even inside a workflow (DBOS's client has a connection of its own). Like the rest of
@@ -150,6 +150,16 @@ class ClientManagement(ABC):
     async def delete_workflows_async(self, workflow_ids: list[str], *, delete_children: bool = False) -> None:
         ops = self._ops()
         await ops._await(delete(ops.engine.lifecycle, list(workflow_ids), delete_children))
+
+    # -- attributes -----------------------------------------------------------------------------
+
+    def update_workflow_attributes(self, workflow_id: str, attributes: dict[str, Any] | None) -> None:
+        ops = self._ops()
+        ops._block(ops.engine.update_attributes(workflow_id, attributes))
+
+    async def update_workflow_attributes_async(self, workflow_id: str, attributes: dict[str, Any] | None) -> None:
+        ops = self._ops()
+        await ops._await(ops.engine.update_attributes(workflow_id, attributes))
 
     # -- cancel, resume, fork -------------------------------------------------------------------
 

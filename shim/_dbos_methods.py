@@ -5,6 +5,8 @@ small and shim/_dbos.py does not grow with every API.
 
 from __future__ import annotations
 
+from typing import Any
+
 from shim import _asyncio_wait, _delete, _enqueue, _queues, _wait_first
 from shim._auth import AuthenticationAPI
 from shim._management import _as_operation, _ops
@@ -47,6 +49,20 @@ async def set_workflow_delay_async(workflow_id: str, *, delay_seconds: float | N
                                    lambda: ops.engine.lifecycle.set_delay(workflow_id, until)))
 
 
+def update_workflow_attributes(workflow_id: str, attributes: dict[str, Any] | None) -> None:
+    """Replace a workflow's attributes (None clears them); in a workflow, one step, as in DBOS."""
+    check_async("update_workflow_attributes")
+    ops = _ops()
+    ops._block(_as_operation(ops, "DBOS.updateWorkflowAttributes",
+                             lambda: ops.engine.update_attributes(workflow_id, attributes)))
+
+
+async def update_workflow_attributes_async(workflow_id: str, attributes: dict[str, Any] | None) -> None:
+    ops = _ops()
+    await ops._await(_as_operation(ops, "DBOS.updateWorkflowAttributes",
+                                   lambda: ops.engine.update_attributes(workflow_id, attributes)))
+
+
 class QueueAndManagementAPI(AuthenticationAPI):
     """A base of ``DBOS``: these are its static methods, as DBOS defines them."""
 
@@ -54,6 +70,8 @@ class QueueAndManagementAPI(AuthenticationAPI):
     enqueue_workflow_with_options_async = staticmethod(_enqueue.enqueue_workflow_with_options_async)
     set_workflow_delay = staticmethod(set_workflow_delay)
     set_workflow_delay_async = staticmethod(set_workflow_delay_async)
+    update_workflow_attributes = staticmethod(update_workflow_attributes)
+    update_workflow_attributes_async = staticmethod(update_workflow_attributes_async)
     delete_workflow = staticmethod(_delete.delete_workflow)
     delete_workflow_async = staticmethod(_delete.delete_workflow_async)
     delete_workflows = staticmethod(_delete.delete_workflows)

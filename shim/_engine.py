@@ -27,6 +27,7 @@ from resonate.resonate import Resonate
 from resonate.retry import Never
 from resonate.types import PromiseRecord, Value
 
+from shim import _attributes as attributes
 from shim import _records as records
 from shim import _serialization as ser
 from shim._classes import InstanceRef, instance_for
@@ -125,7 +126,7 @@ class Engine:
                 )
             return
         await self.lifecycle.before_create(plan)
-        tags = plan.tags() | await self._auth_tags(plan, caller) | _app_id_tags()
+        tags = plan.tags() | await self._inherited_tags(plan, caller) | _app_id_tags()
         payload = ser.dumps((args, kwargs, instance))
         if plan.queue is not None and self.route is not None:
             runner = tagged_runner(self.resonate.options(timeout=NO_DEADLINE, target=self.route), tags)
@@ -138,12 +139,18 @@ class Engine:
         )
         await handle.id()
 
-    async def _auth_tags(self, plan: Plan, caller: Caller | None) -> dict[str, str]:
-        """The caller's user and roles; a resumed or forked run keeps its original's, as in DBOS."""
+    async def _inherited_tags(self, plan: Plan, caller: Caller | None) -> dict[str, str]:
+        """The caller's user, roles and ``SetWorkflowAttributes``; a resumed or forked run keeps its
+        original's user and roles and its current attributes, as in DBOS."""
         if plan.base is not None:
             base = await self._record(plan.base)
-            return {tag: base.tags[tag] for tag in records.AUTH_TAGS if base is not None and tag in base.tags}
-        return auth_tags(caller.context.get(current_auth) if caller is not None else None)
+            if base is None:
+                return {}
+            kept = {tag: base.tags[tag] for tag in records.AUTH_TAGS if tag in base.tags}
+            return kept | attributes.tags_of(await attributes.current(self.lifecycle, base))
+        context = caller.context if caller is not None else None
+        return (auth_tags(context.get(current_auth) if context is not None else None)
+                | attributes.creation_tags(context))
 
     async def result_payload(self, workflow_id: str) -> str:
         """The workflow's stored result, waiting for it (also while ENQUEUED); raises its stored
@@ -169,6 +176,13 @@ class Engine:
 
     async def status(self, workflow_id: str) -> WorkflowStatus | None:
         return await self.lifecycle.status(workflow_id)
+
+    async def update_attributes(self, workflow_id: str, new: attributes.Attributes) -> None:
+        """DBOS replaces the attributes of the workflow's status row; no row, nothing changes."""
+        attributes.validate(new)
+        found = await self.lifecycle.current(workflow_id)
+        if found is not None:
+            await attributes.replace(self.lifecycle, found[0], new)
 
     async def _record(self, promise_id: str) -> PromiseRecord | None:
         try:
@@ -368,6 +382,7 @@ def _enter_workflow(frame: WorkflowFrame) -> None:
     current_step.set(None)
     current_auth.set(frame.auth)
     assigned_workflow_id.set(None)
+    attributes.workflow_attributes.set(None)  # a workflow's children do not inherit its attributes
 
 
 def _run_sync_body(frame: WorkflowFrame, fn: Callable[..., Any], args: tuple[Any, ...],

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from resonate.error import ResonateError
 from resonate.types import PromiseRecord, Value
 
+from shim import _attributes as attributes
 from shim import _records as rec
 from shim import _serialization as ser
 from shim._context import current_step, current_workflow
@@ -572,6 +573,7 @@ class Lifecycle:
         record, status = found
         status.was_forked_from = await self.get(fork_marker_id(workflow_id)) is not None
         status.recovery_attempts = await self._executions(record.id)
+        status.attributes = await attributes.current(self, record)
         return status
 
     async def _executions(self, promise_id: str) -> int:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from resonate.codec import _deserialize_error
 
+from shim import _attributes as attributes
 from shim import _records as rec
 from shim import _serialization as ser
 from shim._context import take_assigned_workflow_id
@@ -92,13 +93,7 @@ def _ms(iso: str | None) -> int | None:
 # -- listing workflows --------------------------------------------------------------------------
 
 
-_UNSUPPORTED_FILTERS = ("attributes",)
-
-
 async def list_statuses(lifecycle: Lifecycle, filters: dict[str, Any]) -> list[WorkflowStatus]:
-    for name in _UNSUPPORTED_FILTERS:
-        if filters.get(name) is not None:
-            raise ShimUnsupportedError(f"list_workflows({name}=...)", "the shim records no workflow " + name + ".")
     names = _as_list(filters.get("name"))
     queues = _as_list(filters.get("queue_name"))
     roots = await lifecycle.search(rec.workflow_search_tags(
@@ -110,6 +105,7 @@ async def list_statuses(lifecycle: Lifecycle, filters: dict[str, Any]) -> list[W
     forked = {m.tags.get(rec.TAG_ID) for m in await lifecycle.search({rec.TAG_KIND: "forked"})}
     deleted = {m.id.removesuffix(":deleted") for m in await lifecycle.search({rec.TAG_KIND: "deleted"})}
     deleted |= lifecycle.deleted
+    updated_attributes = attributes.latest_updates(await lifecycle.search(attributes.update_search_tags()))
     reborn: dict[str, int] = {}  # workflow id -> its first run after its latest deletion
     for promise_id in deleted:
         workflow_id, k = split_generation(promise_id)
@@ -130,6 +126,8 @@ async def list_statuses(lifecycle: Lifecycle, filters: dict[str, Any]) -> list[W
         status = await lifecycle.refine(workflow_id, root, cancelled, permits)
         status.created_at = first_created.get(workflow_id, status.created_at)
         status.was_forked_from = workflow_id in forked
+        if root.id in updated_attributes:
+            status.attributes = updated_attributes[root.id]
         if _keep(status, filters):
             statuses.append(status)
     statuses.sort(key=lambda s: s.created_at or 0, reverse=bool(filters.get("sort_desc")))
@@ -183,6 +181,7 @@ def _keep(status: WorkflowStatus, f: dict[str, Any]) -> bool:
         and (not prefixes or any(status.workflow_id.startswith(p) for p in prefixes))
         and (has_parent is None or (status.parent_workflow_id is not None) == has_parent)
         and (was_forked is None or status.was_forked_from == was_forked)
+        and (not f.get("attributes") or attributes.contains(status.attributes, f["attributes"]))
     )
 
 

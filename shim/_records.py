@@ -48,6 +48,7 @@ TAG_ASSUMED_ROLE = PREFIX + "assumed_role"
 AUTH_TAGS = (TAG_AUTH_USER, TAG_AUTH_ROLES, TAG_ASSUMED_ROLE)
 TAG_APP_ID = PREFIX + "app_id"  # DBOS__APPID when the workflow started, as DBOS records it
 TAG_SCHEDULE = PREFIX + "schedule"  # the schedule whose tick, trigger or backfill started it
+TAG_ATTRIBUTES = PREFIX + "attributes"  # JSON: SetWorkflowAttributes at creation (updates: shim/_attributes.py)
 
 
 def workflow_search_tags(name: str | None = None, queue: str | None = None) -> dict[str, str]:

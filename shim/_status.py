@@ -134,6 +134,8 @@ def _apply_tags(status: WorkflowStatus, tags: dict[str, str]) -> None:
     roles = tags.get(rec.TAG_AUTH_ROLES)
     status.authenticated_roles = json.loads(roles) if roles else None
     status.assumed_role = tags.get(rec.TAG_ASSUMED_ROLE)
+    attributes = tags.get(rec.TAG_ATTRIBUTES)
+    status.attributes = json.loads(attributes) if attributes is not None else None
     status.app_id = tags.get(rec.TAG_APP_ID, "")
     status.workflow_timeout_ms = number(rec.TAG_TIMEOUT_MS)
     status.workflow_deadline_epoch_ms = number(rec.TAG_DEADLINE_MS)

@@ -2671,6 +2671,96 @@ case(
 )
 
 
+# DBOS 2.31's workflow attributes: SetWorkflowAttributes records them on each workflow started or
+# enqueued in the block (not on its children; SetWorkflowAttributes(None) clears them for an inner
+# block); update_workflow_attributes (+async) replaces them whole (None clears; a missing workflow is
+# no error) and is a step in a workflow; resume and fork keep the current attributes.
+case(
+    "workflow_attributes",
+    """
+    from dbos import Queue, SetWorkflowAttributes
+
+    queue = Queue("attributes-queue", polling_interval_sec=0.05)
+
+    @DBOS.workflow()
+    def child(x):
+        return x
+
+    @DBOS.workflow()
+    def parent(x):
+        with SetWorkflowID("at-grandchild"):
+            child(x)
+        DBOS.update_workflow_attributes("at-plain", {"set": "inside"})
+        return x
+
+    @DBOS.workflow()
+    async def updates_async(x):
+        await DBOS.update_workflow_attributes_async("at-queued", {"async": x})
+        return x
+
+    def attributes_of(*workflow_ids):
+        return {w: DBOS.get_workflow_status(w).attributes for w in workflow_ids}
+
+    def scenario():
+        out = {}
+        with SetWorkflowID("at-plain"):
+            child(0)
+        with SetWorkflowAttributes({"customer": "acme", "n": 1}):
+            with SetWorkflowID("at-parent"):
+                parent(1)
+            with SetWorkflowID("at-queued"):
+                queue.enqueue(child, 2).get_result()
+            with SetWorkflowAttributes(None), SetWorkflowID("at-cleared"):
+                child(3)
+        out["created"] = attributes_of("at-plain", "at-parent", "at-grandchild", "at-queued", "at-cleared")
+        out["steps"] = [s["function_name"] for s in DBOS.list_workflow_steps("at-parent")]
+        DBOS.update_workflow_attributes("at-cleared", {"k": [1, 2]})
+        DBOS.update_workflow_attributes("at-cleared", {"k2": "v"})
+        DBOS.update_workflow_attributes("at-parent", None)
+        DBOS.update_workflow_attributes("at-missing", {"a": 1})
+        out["updated"] = attributes_of("at-plain", "at-parent", "at-cleared")
+        out["missing"] = DBOS.get_workflow_status("at-missing")
+        out["listed"] = {w.workflow_id: w.attributes for w in DBOS.list_workflows(workflow_id_prefix="at-")}
+        DBOS.resume_workflow("at-cleared").get_result()
+        out["resumed"] = attributes_of("at-cleared")
+        with SetWorkflowID("at-forked"):
+            DBOS.fork_workflow("at-queued", 1).get_result()
+        out["forked"] = attributes_of("at-forked")
+        with SetWorkflowID("at-async"):
+            asyncio.run(updates_async(5))
+        out["updated_async"] = attributes_of("at-queued", "at-async")
+        for bad in ["text", {"a": object()}]:
+            try:
+                SetWorkflowAttributes(bad)
+            except DBOSException as exc:
+                out.setdefault("errors", []).append(str(exc).rsplit(". ", 1)[-1])
+        try:
+            DBOS.update_workflow_attributes("at-plain", [1])
+        except DBOSException as exc:
+            out["update_error"] = str(exc)
+        return out
+    """,
+    {'created': {'at-plain': {'set': 'inside'},
+                 'at-parent': {'customer': 'acme', 'n': 1},
+                 'at-grandchild': None,
+                 'at-queued': {'customer': 'acme', 'n': 1},
+                 'at-cleared': None},
+     'steps': ['child', 'DBOS.getResult', 'DBOS.updateWorkflowAttributes'],
+     'updated': {'at-plain': {'set': 'inside'}, 'at-parent': None, 'at-cleared': {'k2': 'v'}},
+     'missing': None,
+     'listed': {'at-plain': {'set': 'inside'},
+                'at-parent': None,
+                'at-grandchild': None,
+                'at-queued': {'customer': 'acme', 'n': 1},
+                'at-cleared': {'k2': 'v'}},
+     'resumed': {'at-cleared': {'k2': 'v'}},
+     'forked': {'at-forked': {'customer': 'acme', 'n': 1}},
+     'updated_async': {'at-queued': {'async': 5}, 'at-async': None},
+     'errors': ['Attributes must be a dict.', 'Attributes must be JSON-serializable.'],
+     'update_error': 'DBOS Error: Invalid workflow attributes [1]. Attributes must be a dict.'},
+)
+
+
 # DBOS.asyncio_wait: a durable asyncio.wait; in a workflow its split is one recorded operation.
 case(
     "asyncio_wait_records_the_split",

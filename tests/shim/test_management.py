@@ -104,13 +104,6 @@ def test_async_forms(dbos: type[DBOS]) -> None:
     assert asyncio.run(main()) == (["m-4"], ["plus_one"])
 
 
-def test_filters_the_shim_cannot_honour_are_refused(dbos: type[DBOS]) -> None:
-    from shim.errors import ShimUnsupportedError
-
-    with pytest.raises(ShimUnsupportedError, match="attributes"):
-        DBOS.list_workflows(attributes={"k": "v"})
-
-
 # -- cancel, resume, fork, timeouts -----------------------------------------------------------------
 
 import threading  # noqa: E402
