@@ -167,6 +167,8 @@ class QueueGate:
             tickets.at[number] = float(data["at"])
             tickets.next = number + 1
             if data.get("holder") == holder:
+                for old in [n for n in tickets.at if n < number - limit.limit]:
+                    del tickets.at[old]  # only the last ``limit`` starts decide the next one
                 return tickets.at[number]
 
     async def _tickets(self, scope: str) -> _Tickets:
