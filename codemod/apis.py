@@ -109,11 +109,11 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.backfill_schedule", H, "D2R110", "also what automatic_backfill runs on start"),
     DbosApi("WorkflowSchedule", H, "D2R110", "the rows get_schedule and list_schedules return"),
     DbosApi("ScheduleInput", H, "D2R110", "an apply_schedules entry"),
-    DbosApi("ClientScheduleInput", P, "D2R110"),
+    DbosApi("ClientScheduleInput", H, "D2R110", "a DBOSClient.apply_schedules entry (the workflow by name)"),
     # Human-in-the-loop
     DbosApi("DBOS.send", H, "D2R111", "a durable promise per message slot; idempotency_key honoured; send_to_forks trivially (no forks)"),
     DbosApi("DBOS.send_async", H, "D2R111"),
-    DbosApi("DBOS.send_bulk", H, "D2R111", "one durable operation; not one transaction: a crash can leave a prefix sent"),
+    DbosApi("DBOS.send_bulk", H, "D2R111", "one durable operation; all or nothing on errors; a crash mid-batch: the rest is sent at the next launch"),
     DbosApi("DBOS.send_bulk_async", H, "D2R111"),
     DbosApi("SendMessage", H, "D2R111"),
     DbosApi("DBOS.recv", H, "D2R111", "waits on promise W:msg/T/k, resolvable from outside (docs/messaging.md)"),
@@ -132,7 +132,7 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.read_stream_offset_async", H, "D2R204"),
     DbosApi("DBOS.close_stream", H, "D2R115"),
     DbosApi("DBOS.close_stream_async", H, "D2R115"),
-    DbosApi("DBOSClient", H, "D2R205", "send, get_event, retrieve_workflow, read_stream, enqueue, list/cancel/resume/fork: from any process on a Resonate server, else in the process that launched DBOS"),
+    DbosApi("DBOSClient", H, "D2R205", "send, get_event, retrieve_workflow, read_stream, enqueue, list/cancel/resume/fork, schedules: from any process on a Resonate server, else in the process that launched DBOS"),
     # Queues
     DbosApi("Queue", H, "D2R113", "2.x form at import time; flow control by a per-process dispatcher, global limits "
                                   "shared by every worker on a Resonate server (docs/queues.md)"),
@@ -193,10 +193,10 @@ APIS: tuple[DbosApi, ...] = (
     DbosApi("DBOS.executor_id", H, "D2R209"),
     DbosApi("DBOS.application_version", H, "D2R209"),
     DbosApi("DBOS.alert_handler", R, "D2R209", "DBOS Conductor alerts have no counterpart"),
-    DbosApi("DBOS.patch", P, "D2R209", "workflow versioning maps to Resonate's version="),
-    DbosApi("DBOS.patch_async", P, "D2R209"),
-    DbosApi("DBOS.deprecate_patch", P, "D2R209"),
-    DbosApi("DBOS.deprecate_patch_async", P, "D2R209"),
+    DbosApi("DBOS.patch", H, "D2R209", "decided by the operation recorded at the next position, as in DBOS"),
+    DbosApi("DBOS.patch_async", H, "D2R209"),
+    DbosApi("DBOS.deprecate_patch", H, "D2R209"),
+    DbosApi("DBOS.deprecate_patch_async", H, "D2R209"),
     DbosApi("DBOS.list_application_versions", R, "D2R209"),
     DbosApi("DBOS.list_application_versions_async", R, "D2R209"),
     DbosApi("DBOS.get_latest_application_version", R, "D2R209"),
@@ -399,6 +399,8 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     **{name: {**_all(H, "workflow_id", "attributes"), "shard_key": _SHARD_KEY,
               "merge": DbosParam(P, "not in the shim's signature (TypeError): the 2.x call replaces them", "3.x")}
        for name in ("DBOS.update_workflow_attributes", "DBOS.update_workflow_attributes_async")},
+    **{name: {"patch_name": DbosParam(H)}
+       for name in ("DBOS.patch", "DBOS.patch_async", "DBOS.deprecate_patch", "DBOS.deprecate_patch_async")},
     **{name: {**_all(H, "workflow_id", "delete_children"), "shard_key": _SHARD_KEY}
        for name in ("DBOS.delete_workflow", "DBOS.delete_workflow_async")},
     **{name: {**_all(H, "workflow_ids", "delete_children"), "shard_key": _SHARD_KEY}
@@ -411,6 +413,9 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
     "ScheduleInput": {**_all(H, "schedule_name", "workflow_fn", "schedule", "context", "automatic_backfill",
                              "cron_timezone", "queue_name"),
                       "shard_key": _SHARD_KEY},
+    "ClientScheduleInput": {**_all(H, "schedule_name", "workflow_name", "workflow_class_name", "schedule", "context",
+                                   "automatic_backfill", "cron_timezone", "queue_name", "application_name"),
+                            "shard_key": _SHARD_KEY},
     "DBOS.list_workflows": {
         **_LIST_FILTERS,
         **_all(H, "queues_only", "was_forked_from"),
@@ -449,7 +454,7 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
                note="only @DBOS.transaction uses it, which the shim rejects; warns once", only="2.x"),
         "system_database_engine": DbosParam(P, "raises ShimUnsupportedError: state lives in Resonate's store"),
         "serializer": DbosParam(P, "raises ShimUnsupportedError: values are pickled; custom serializers are pending"),
-        "enable_patching": DbosParam(I, "accepted with a warning; DBOS.patch itself is pending"),
+        "enable_patching": DbosParam(H, "enables DBOS.patch; the application version is PATCHING_ENABLED"),
         **_all(P, "auto_upgrade", "auto_upgrade_grace_sec", "auto_upgrade_interval_sec",
                "conductor_metadata_only_mode", "observability_query_timeout_sec", "sharding",
                "sys_db_idle_transaction_timeout_sec", "transact_enterprise_key",
@@ -615,10 +620,12 @@ PARAMS: dict[str, dict[str, DbosParam]] = {
                     "on a Resonate server, else in the process that launched DBOS"),
         **_all(H, ".update_workflow_attributes", ".update_workflow_attributes_async",
                note="as DBOS.update_workflow_attributes, never a durable operation"),
-        **_all(P, ".create_schedule", ".create_schedule_async", ".apply_schedules", ".apply_schedules_async",
+        **_all(H, ".create_schedule", ".create_schedule_async", ".apply_schedules", ".apply_schedules_async",
                ".get_schedule", ".get_schedule_async", ".list_schedules", ".list_schedules_async",
                ".delete_schedule", ".delete_schedule_async", ".pause_schedule", ".resume_schedule",
-               ".trigger_schedule", ".backfill_schedule", note="schedules from a client: use DBOS.* in the app"),
+               ".trigger_schedule", ".backfill_schedule",
+               note="the table DBOS.* schedules use, never a durable operation; from any process on a Resonate server "
+                    "(its workers see a change at their next poll, within 30 s), else in the process that launched DBOS"),
         **_all(R, ".list_application_versions", ".list_application_versions_async",
                ".get_latest_application_version", ".get_latest_application_version_async",
                ".set_latest_application_version", ".set_latest_application_version_async",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from shim import _backend, _events, _messaging, _streams
 from shim._client_management import ClientManagement
+from shim._client_schedules import ClientSchedules
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._messaging import SendMessage
 from shim._remote import RemoteClient
@@ -40,10 +41,10 @@ _NO_ENGINE = (
 )
 
 
-class DBOSClient(ClientManagement):
+class DBOSClient(ClientManagement, ClientSchedules):
     """Drop-in for ``dbos.DBOSClient``: the same constructor; ``send``, ``get_event``,
     ``retrieve_workflow``, ``read_stream``; ``enqueue`` and the management calls
-    (shim/_client_management.py)."""
+    (shim/_client_management.py); the schedule calls (shim/_client_schedules.py)."""
 
     def __init__(self, database_url: str | None = None, *, system_database_url: str | None = None,
                  system_database_engine: Any = None, application_database_url: str | None = None,

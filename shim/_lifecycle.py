@@ -141,6 +141,9 @@ class Lifecycle:
         for marker in await self.search({rec.TAG_KIND: "deleted"}):
             self._note_deleted(marker.id.removesuffix(":deleted"))
         await self.dispatcher.load()
+        from shim._messaging import finish_interrupted_bulk_sends
+
+        await finish_interrupted_bulk_sends(self.engine)
 
     def close(self) -> None:
         """At destroy (from any thread)."""

@@ -10,8 +10,11 @@ Resonate server) and never looks like a workflow of its own:
 
     W:msg/T/k        the k-th message slot of topic T (k = 0, 1, ...); the k-th message received
                      on T is the value of slot k. None (the default topic) is the segment ``~``.
-    W:sent/G         marks that the send tagged G (a workflow's send, or a send with an
-                     idempotency_key) was delivered, so a re-run does not deliver it twice
+    W:sent/G         marks that the send tagged G (a workflow's send, a send with an
+                     idempotency_key, a send_bulk's message) was delivered, so a re-run does not
+                     deliver it twice
+    W:send-bulk/B    a send_bulk outside a workflow (W its first destination): the batch, pending
+                     until every message is delivered; a launch finishes the ones left pending
     W:event/K/v      the v-th value set for event K (the latest settled version is the value)
     W:event-keys/i   the i-th event key W has set (what get_all_events lists)
     W:stream/K/i     the i-th entry of stream K
@@ -38,7 +41,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from resonate.error import ResonateError
@@ -398,6 +401,40 @@ def outgoing(destination_id: str, topic: str | None, message: Any, tag: str | No
     return Outgoing(destination_id, topic, pack(message, tag or new_tag()), tag)
 
 
+def bulk_journal_id(first_destination_id: str, bulk: str) -> str:
+    return f"{to_promise_id(first_destination_id)}:send-bulk/{bulk}"
+
+
+_BULK_KIND = "send-bulk"
+
+
+async def _journaled_delivery(engine: Engine, batch: list[Outgoing]) -> None:
+    """``send_bulk`` outside a workflow: the whole batch goes into one journal promise before its
+    first message is written, and the journal is settled after the last. A process that dies in
+    between leaves the journal pending; the next launch on the store delivers the rest (every
+    message carries a tag, so none is delivered twice)."""
+    await check_destinations(engine, batch)
+    bulk = new_tag()
+    tagged = [m if m.tag is not None else replace(m, tag=f"bulk:{bulk}/{i}") for i, m in enumerate(batch)]
+    journal_id = bulk_journal_id(batch[0].destination_id, bulk)
+    await create_or_get(engine.resonate, journal_id, promise_tags(_BULK_KIND, batch[0].destination_id),
+                        [asdict(m) for m in tagged])
+    await _finish_bulk(engine, journal_id, tagged)
+
+
+async def _finish_bulk(engine: Engine, journal_id: str, batch: list[Outgoing]) -> None:
+    for message in batch:
+        await deliver(engine, message.destination_id, message.topic, message.envelope, message.tag)
+    await engine.resonate.promises.resolve(journal_id, Value(data=None))
+
+
+async def finish_interrupted_bulk_sends(engine: Engine) -> None:
+    """At launch: deliver the rest of every ``send_bulk`` a process left part-way."""
+    for journal in await engine.lifecycle.search({"dbos2resonate:kind": _BULK_KIND}, "pending"):
+        batch = [Outgoing(**message) for message in journal.param.data]
+        await _finish_bulk(engine, journal.id, batch)
+
+
 async def check_destinations(engine: Engine, batch: list[Outgoing]) -> None:
     """Every destination must exist; DBOS's error names all of the batch's destinations."""
     for message in batch:
@@ -484,7 +521,7 @@ def _sending(ops: Operations, frame: WorkflowFrame | None, messages: list[SendMe
     engine = ops.engine
     if frame is None:
         batch = _prepared(messages, None, name)
-        return _checked_delivery(engine, batch)
+        return _journaled_delivery(engine, batch) if len(batch) > 1 else _checked_delivery(engine, batch)
     base = operation_tag(frame, frame.next_function_id())
     # Prepared inside the operation, so that a failure takes its place in the workflow's history.
     return engine.record(frame, name, lambda: _checked_delivery(engine, _prepared(messages, base, name)))

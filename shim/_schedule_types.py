@@ -1,5 +1,6 @@
 """The typed dicts of DBOS's schedule API: a stored schedule (what ``get_schedule`` and
-``list_schedules`` return) and an ``apply_schedules`` entry. Same keys as dbos 2.31."""
+``list_schedules`` return) and an ``apply_schedules`` entry, of DBOS and of ``DBOSClient``. Same keys as dbos
+2.31."""
 
 from __future__ import annotations
 
@@ -31,3 +32,17 @@ class ScheduleInput(TypedDict, total=False):
     automatic_backfill: bool
     cron_timezone: str | None
     queue_name: str | None
+
+
+class ClientScheduleInput(TypedDict, total=False):
+    """An ``apply_schedules`` entry of ``DBOSClient``: the workflow by name. Same keys as dbos 2.31."""
+
+    schedule_name: str
+    workflow_name: str
+    workflow_class_name: str | None
+    schedule: str
+    context: Any
+    automatic_backfill: bool
+    cron_timezone: str | None
+    queue_name: str | None
+    application_name: str | None

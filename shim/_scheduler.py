@@ -36,12 +36,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from shim import _serialization as ser
 from shim._handles import WorkflowHandle
 from shim._operations import active_frame
-from shim._plans import INTERNAL_QUEUE, StartOptions
+from shim._plans import INTERNAL_QUEUE
 from shim._queues import registered as registered_queue
 from shim._schedule_clock import (
     Clock,
@@ -52,11 +51,11 @@ from shim._schedule_clock import (
 )
 from shim._schedule_server import ServerFiring
 from shim._schedule_store import STORE_PREFIX, STORE_TAGS, ScheduleStore
+from shim._schedule_table import ScheduleTable, check_timezone, owned
 from shim._schedule_ticks import (
     DecoratedSource,
     DynamicSource,
     signature,
-    ticks_between,
     zone_of,
 )
 from shim.cron import CronError, CronSpec, parse
@@ -155,21 +154,17 @@ def _refuse_random(spec: CronSpec, feature: str) -> None:
 _current: Scheduler | None = None
 
 
-class Scheduler:
+class Scheduler(ScheduleTable):
     """Fires every schedule of one launched DBOS. ``start`` runs it in a thread; ``step`` runs one
     round by hand (fire everything due now, return when to come back)."""
 
     def __init__(self, operations: Operations, registry: Registry, app_name: str | None, *,
                  clock: Clock | None = None, poll_interval: float = DEFAULT_POLL_INTERVAL,
                  checkpoint_interval: float = CHECKPOINT_INTERVAL) -> None:
-        self.operations = operations
-        self.bridge = operations.bridge
-        self.registry = registry
-        self.app_name = app_name
-        self.clock: Clock = clock or default_clock() or SystemClock()
+        super().__init__(operations, registry, app_name, clock or default_clock() or SystemClock(),
+                         ScheduleStore(operations.engine.resonate))
         self.poll_interval = timedelta(seconds=poll_interval)
         self.checkpoint_interval = timedelta(seconds=checkpoint_interval)
-        self.store = ScheduleStore(operations.engine.resonate)
         self._woken = threading.Event()
         self._started = threading.Event()  # set once the first round has read its start time
         self._dirty = True
@@ -179,8 +174,6 @@ class Scheduler:
         self._decorated_sources: list[DecoratedSource] = []
         self._dynamic: dict[str, DynamicSource] = {}  # by schedule_id
         self._next_poll: datetime | None = None
-        # last_fired_at seen by this scheduler: name -> (schedule_id, time); persisted lazily.
-        self._fired: dict[str, tuple[str, datetime]] = {}
         self._unsaved: set[str] = set()  # fired since last written
         self._unsaved_backfill: set[str] = set()  # the automatic_backfill ones among them
         self._last_checkpoint: datetime | None = None
@@ -291,7 +284,7 @@ class Scheduler:
     def _sync(self, now: datetime) -> None:
         """Start, restart and stop dynamic schedules to match the table (DBOS's polling loop)."""
         table = self.bridge.call(self.store.read())
-        rows = {row["schedule_id"]: row for row in table.values() if _owned(row, self.app_name)}
+        rows = {row["schedule_id"]: row for row in table.values() if owned(row, self.app_name)}
         for schedule_id in list(self._dynamic):
             if schedule_id not in rows or rows[schedule_id]["status"] != "ACTIVE":
                 del self._dynamic[schedule_id]
@@ -354,16 +347,6 @@ class Scheduler:
 
     # -- firing ----------------------------------------------------------------------------------
 
-    def _start(self, spec: WorkflowSpec, workflow_id: str, args: tuple[Any, ...], queue: str | None,
-               schedule_name: str | None = None) -> str:
-        """Enqueue a tick's workflow as DBOS does: on ``queue`` (its internal queue when None), unless a
-        workflow with this id exists already, so a tick fired again runs once."""
-        ops = self.operations
-        if ops.get_status(workflow_id) is None:
-            options = StartOptions(queue=queue or INTERNAL_QUEUE, schedule_name=schedule_name)
-            ops._block(ops.engine.start(spec, workflow_id, args, {}, None, options=options))
-        return workflow_id
-
     def _fire(self, source: DecoratedSource | DynamicSource, tick: datetime) -> str | None:
         """Enqueue one tick's workflow; its id (None: a decorated function that is no workflow)."""
         if isinstance(source, DecoratedSource):
@@ -388,29 +371,6 @@ class Scheduler:
         if row.get("automatic_backfill"):
             self._unsaved_backfill.add(row["schedule_name"])
         return workflow_id
-
-    def _enqueue(self, row: dict[str, Any], scheduled_at: datetime, workflow_id: str) -> str:
-        spec = self.registry.workflows.get(row["workflow_name"])
-        if spec is None:
-            raise DBOSWorkflowFunctionNotFoundError(
-                workflow_id, f"{row['workflow_name']} (schedule '{row['schedule_name']}') is not registered"
-            )
-        return self._start(spec, workflow_id, (scheduled_at, ser.loads(row["context"])), row.get("queue_name"),
-                           row["schedule_name"])
-
-    def _backfill(self, row: dict[str, Any], start: datetime, end: datetime) -> list[str]:
-        cron = parse(row["schedule"])
-        ids: list[str] = []
-        for tick in ticks_between(cron, start, end, zone_of(row.get("cron_timezone"))):
-            ids.append(self._enqueue(row, tick, f"sched-{row['schedule_name']}-{tick.isoformat()}"))
-        return ids
-
-    def _last_fired(self, row: dict[str, Any]) -> datetime | None:
-        stored = datetime.fromisoformat(row["last_fired_at"]) if row.get("last_fired_at") else None
-        seen = self._fired.get(row["schedule_name"])
-        mine = seen[1] if seen is not None and seen[0] == row["schedule_id"] else None
-        candidates = [t for t in (stored, mine) if t is not None]
-        return max(candidates) if candidates else None
 
     def _checkpoint(self, *, everything: bool) -> None:
         """Write ``last_fired_at``: of ``automatic_backfill`` schedules (the only ones that read it
@@ -449,6 +409,10 @@ class Scheduler:
         frame.next_function_id()
         return self.bridge.call(self.operations.engine.record(frame, name, produce))
 
+    def _refuse_in_workflow(self, api: str) -> None:
+        if active_frame() is not None:
+            raise DBOSException(f"{api} cannot be called from within a workflow")
+
     def _row(self, *, schedule_name: str, workflow_fn: Any, schedule: str, context: Any,
              automatic_backfill: bool, cron_timezone: str | None, queue_name: str | None,
              api: str) -> dict[str, Any]:
@@ -458,8 +422,8 @@ class Scheduler:
         except CronError as exc:
             raise DBOSException(f"Invalid cron schedule: '{schedule}'") from exc
         # DBOS checks the queue second in create_schedule, the time zone second in apply_schedules.
-        first, last = (_check_queue, _check_timezone) if api == "DBOS.create_schedule" else (
-            _check_timezone, _check_queue)
+        first, last = (_check_queue, check_timezone) if api == "DBOS.create_schedule" else (
+            check_timezone, _check_queue)
         first(queue_name if first is _check_queue else cron_timezone)
         spec = workflow_spec(self.registry, workflow_fn)
         if spec is None:
@@ -487,18 +451,10 @@ class Scheduler:
 
     def create_schedule(self, **definition: Any) -> None:
         row = self._row(**definition, api="DBOS.create_schedule")
-
-        def create(table: dict[str, dict[str, Any]]) -> None:
-            if row["schedule_name"] in table:
-                raise DBOSException(f"Schedule '{row['schedule_name']}' already exists")
-            table[row["schedule_name"]] = row
-
-        self._in_workflow("DBOS.createSchedule", lambda: self.store.update(create))
-        self.changed()
+        self._insert("DBOS.createSchedule", row)
 
     def apply_schedules(self, schedules: list[dict[str, Any]]) -> None:
-        if active_frame() is not None:
-            raise DBOSException("DBOS.apply_schedules cannot be called from within a workflow")
+        self._refuse_in_workflow("DBOS.apply_schedules")
         rows: list[dict[str, Any]] = []
         for i, entry in enumerate(schedules):
             for required in ("schedule_name", "workflow_fn", "schedule"):
@@ -512,128 +468,13 @@ class Scheduler:
                 api="DBOS.apply_schedules",
             ))
 
-        def upsert(table: dict[str, dict[str, Any]]) -> None:
-            for row in rows:  # an existing schedule keeps its id, status and last_fired_at
-                existing = table.get(row["schedule_name"])
-                if existing is not None:
-                    row = {**row, "schedule_id": existing["schedule_id"], "status": existing["status"],
-                           "last_fired_at": existing["last_fired_at"],
-                           "application_name": existing["application_name"] or row["application_name"]}
-                table[row["schedule_name"]] = row
-
-        self.bridge.call(self.store.update(upsert))
-        self.changed()
-
-    def list_schedules(self, *, status: str | list[str] | None = None,
-                       workflow_name: str | list[str] | None = None,
-                       schedule_name_prefix: str | list[str] | None = None,
-                       application_name: str | list[str] | None = None) -> list[dict[str, Any]]:
-        owners = application_name if application_name is not None else self.app_name
-
-        async def select() -> list[dict[str, Any]]:
-            rows = list((await self.store.read()).values())
-            return [dict(row) for row in rows if _owned(row, owners)
-                    and _matches(row["status"], status) and _matches(row["workflow_name"], workflow_name)
-                    and (schedule_name_prefix is None or any(
-                        row["schedule_name"].startswith(p) for p in _as_list(schedule_name_prefix)))]
-
-        rows = self._in_workflow("DBOS.listSchedules", select)
-        return [self._public(row) for row in rows]
-
-    def get_schedule(self, name: str) -> dict[str, Any] | None:
-        async def select() -> dict[str, Any] | None:
-            row = (await self.store.read()).get(name)
-            return None if row is None else dict(row)
-
-        row = self._in_workflow("DBOS.getSchedule", select)
-        return None if row is None else self._public(row)
-
-    def _public(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A row as DBOS returns it: context deserialized, last_fired_at as this process knows it."""
-        out = dict(row)
-        last = self._last_fired(row)
-        out["last_fired_at"] = last.isoformat() if last is not None else None
-        try:
-            out["context"] = ser.loads(row["context"])
-        except Exception as exc:  # noqa: BLE001 - as DBOS: warn and return the stored text
-            logger.warning("Warning: context object could not be deserialized for schedule %s, returning as "
-                           "string: %s", row["schedule_name"], exc)
-        return out
-
-    def _set(self, op: str, name: str, change: Callable[[dict[str, dict[str, Any]]], None]) -> None:
-        async def write() -> None:
-            if name in await self.store.read():  # a missing name is a no-op, as in DBOS
-                await self.store.update(change)
-
-        self._in_workflow(op, write)
-        self.changed()
-
-    def delete_schedule(self, name: str) -> None:
-        def delete(table: dict[str, dict[str, Any]]) -> None:
-            table.pop(name, None)
-
-        self._set("DBOS.deleteSchedule", name, delete)
-
-    def pause_schedule(self, name: str) -> None:
-        self._set("DBOS.pauseSchedule", name, lambda table: _set_status(table, name, "PAUSED"))
-
-    def resume_schedule(self, name: str) -> None:
-        self._set("DBOS.resumeSchedule", name, lambda table: _set_status(table, name, "ACTIVE"))
-
-    def _existing(self, name: str) -> dict[str, Any]:
-        row = self.bridge.call(self.store.read()).get(name)
-        if row is None:
-            raise DBOSException(f"Schedule '{name}' does not exist")
-        return row
-
-    def trigger_schedule(self, schedule_name: str) -> WorkflowHandle[None]:
-        if active_frame() is not None:
-            raise DBOSException("DBOS.trigger_schedule cannot be called from within a workflow")
-        row = self._existing(schedule_name)
-        now = self.clock.now().astimezone(UTC)
-        workflow_id = self._enqueue(row, now, f"sched-{schedule_name}-trigger-{now.isoformat()}")
-        return WorkflowHandle(workflow_id, self.operations)
-
-    def backfill_schedule(self, schedule_name: str, start: datetime, end: datetime) -> list[WorkflowHandle[None]]:
-        if active_frame() is not None:
-            raise DBOSException("DBOS.backfill_schedule cannot be called from within a workflow")
-        row = self._existing(schedule_name)
-        return [WorkflowHandle(wid, self.operations) for wid in self._backfill(row, start, end)]
+        self._upsert(rows)
 
 
 def _check_queue(queue_name: str | None) -> None:
     if queue_name is not None and queue_name != INTERNAL_QUEUE and registered_queue(queue_name) is None:
         raise DBOSException(
             f"Queue '{queue_name}' is not declared. Please create the queue before using it in a schedule.")
-
-
-def _check_timezone(cron_timezone: str | None) -> None:
-    if cron_timezone is None:
-        return
-    try:
-        ZoneInfo(cron_timezone)
-    except Exception:  # noqa: BLE001 - DBOS turns every failure into the same message
-        raise DBOSException(f"Invalid timezone: '{cron_timezone}'") from None
-
-
-def _set_status(table: dict[str, dict[str, Any]], name: str, status: str) -> None:
-    if name in table:
-        table[name]["status"] = status
-
-
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _matches(value: Any, wanted: str | list[str] | None) -> bool:
-    return wanted is None or value in _as_list(wanted)
-
-
-def _owned(row: dict[str, Any], owners: str | list[str] | None) -> bool:
-    """DBOS's ownership filter: rows of these applications plus unclaimed ones; none given, all."""
-    if not owners:
-        return True
-    return row.get("application_name") is None or row["application_name"] in _as_list(owners)
 
 
 # -- what the DBOS class delegates to ------------------------------------------------------------

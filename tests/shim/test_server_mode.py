@@ -14,13 +14,14 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from shim import DBOSClient
 from shim._backend import EmbeddedStore, Server, client_server, select
-from shim.errors import ShimUnsupportedError
+from shim.errors import DBOSException, ShimUnsupportedError
 from tests.support.resonate_server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,6 +117,36 @@ def test_a_client_in_another_process_drives_a_workflow_on_a_worker(tmp_path: Pat
         assert forked.get_result() == "again:10"
         assert waiting.workflow_id == "w-1"
     assert runs(record)["step 0"] == 1  # the fork copied step 0 (function id 1), not the rest
+
+
+@pytest.mark.slow
+def test_a_schedule_a_client_creates_in_another_process_is_fired_on_a_worker(tmp_path: Path) -> None:
+    with workers(tmp_path, "worker-a") as (url, _, record), client(url) as dbos_client:
+        dbos_client.create_schedule(schedule_name="nightly", workflow_name="report", schedule="0 2 * * *",
+                                    context="emea")
+        with pytest.raises(DBOSException, match="Schedule 'nightly' already exists"):
+            dbos_client.create_schedule(schedule_name="nightly", workflow_name="report", schedule="0 3 * * *")
+        assert [s["schedule_name"] for s in dbos_client.list_schedules()] == ["nightly"]
+        dbos_client.pause_schedule("nightly")
+        schedule = dbos_client.get_schedule("nightly")
+        assert schedule is not None
+        assert (schedule["status"], schedule["context"], schedule["application_name"]) == ("PAUSED", "emea",
+                                                                                           "server-app")
+        handle = dbos_client.trigger_schedule("nightly")  # a paused schedule fires when triggered, as in DBOS
+        assert handle.workflow_id.startswith("sched-nightly-trigger-")
+        assert handle.get_result() == f"emea at UTC by {handle.workflow_id}"
+        assert dbos_client.retrieve_workflow(handle.workflow_id).get_status().queue_name == "_dbos_internal_queue"
+        backfilled = dbos_client.backfill_schedule("nightly", datetime(2030, 1, 1), datetime(2030, 1, 3, 2))
+        assert [h.workflow_id for h in backfilled] == ["sched-nightly-2030-01-01T02:00:00+00:00",
+                                                       "sched-nightly-2030-01-02T02:00:00+00:00"]
+        assert [h.get_result().split(" by ")[0] for h in backfilled] == ["emea at UTC"] * 2
+        statuses = dbos_client.list_workflows(schedule_name="nightly")
+        assert len(statuses) == 3 and {w.name for w in statuses} == {"report"}
+        dbos_client.delete_schedule("nightly")
+        assert dbos_client.get_schedule("nightly") is None
+        with pytest.raises(DBOSException, match="Schedule 'nightly' does not exist"):
+            dbos_client.trigger_schedule("nightly")
+    assert runs(record) == Counter({"report emea": 3})
 
 
 @pytest.mark.slow

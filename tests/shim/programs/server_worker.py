@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from shim import DBOS, Queue
@@ -72,6 +73,13 @@ def order(n: int) -> str:
 def job(k: int) -> tuple[int, str]:
     note(f"job {k}")
     return k, DBOS.workflow_id or ""
+
+
+@DBOS.workflow()
+def report(scheduled_at: datetime, context: str) -> str:
+    """The target of a schedule a client creates: a tick's time and the schedule's context."""
+    note(f"report {context}")
+    return f"{context} at {scheduled_at.tzinfo} by {DBOS.workflow_id}"
 
 
 @DBOS.workflow()
