@@ -140,10 +140,16 @@ class QueueGate:
         self._released.set()
         self._released = asyncio.Event()
 
-    async def wait_for_release(self, seconds: float) -> None:
-        """Until a slot of this process is released or ``seconds`` pass (another worker's may be)."""
+    def next_release(self) -> asyncio.Event:
+        """Set when a slot of this process is next released: take it before looking for a slot, so
+        a release in between is not missed."""
+        return self._released
+
+    @staticmethod
+    async def wait_for_release(release: asyncio.Event, seconds: float) -> None:
+        """Until ``release`` or ``seconds`` pass (a slot of another worker may have freed)."""
         try:
-            await asyncio.wait_for(self._released.wait(), seconds)
+            await asyncio.wait_for(release.wait(), seconds)
         except TimeoutError:
             pass
 

@@ -125,10 +125,13 @@ class SharedDispatcher(Dispatcher):
         for limit in shared:
             if limit.concurrency is None:
                 continue
-            while not await self.gate.take_slot(limit, pid):
+            while True:
+                release = self.gate.next_release()
+                if await self.gate.take_slot(limit, pid):
+                    break
                 if pid in self.lifecycle.cancelled or pid in self._granted_elsewhere:
                     return at_ms
-                await self.gate.wait_for_release(self._polling_interval(lane.key[0]))
+                await self.gate.wait_for_release(release, self._polling_interval(lane.key[0]))
             at_ms = max(at_ms, int(self.clock() * 1000))  # dispatched when the slot was taken
         for limit in shared:
             if limit.limit is not None:
