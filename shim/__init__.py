@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "StepInfo": "shim._management",
     "WorkflowSchedule": "shim._schedule_types",
     "ScheduleInput": "shim._schedule_types",
+    "ClientScheduleInput": "shim._schedule_types",
     "WorkflowHandle": "shim._handles",
     "WorkflowHandleAsync": "shim._handles",
     "WorkflowStatus": "shim._status",

@@ -2878,6 +2878,111 @@ case(
      'config': ['from-config', 'from-config']},
 )
 
+# DBOSClient's schedule API (DBOS 2.31): create (checks and messages), list with filters, get,
+# pause, resume, apply, trigger, backfill, delete; the launched application sees the client's rows.
+case(
+    "dbos_client_schedules",
+    """
+    from datetime import datetime, timezone
+
+    from dbos import DBOSClient
+
+    @DBOS.workflow()
+    def report(scheduled_at, context):
+        return [scheduled_at.isoformat() if scheduled_at.year < 2100 else "now", context]
+
+    def public(schedule):
+        return None if schedule is None else {k: v for k, v in schedule.items() if k != "schedule_id"}
+
+    def scenario():
+        client = DBOSClient(system_database_url=os.environ["D2R_DB_URL"])
+        out = {"refused": []}
+        yearly = "0 0 2 1 1 *"  # 02:00 UTC on 1 January: never during a run
+        client.create_schedule(schedule_name="c-yearly", workflow_name="report", schedule=yearly,
+                               context={"region": "emea"})
+        for bad in ({"schedule": "not a cron"}, {"schedule": yearly, "cron_timezone": "Mars/Base"},
+                    {"schedule": yearly}):
+            try:
+                client.create_schedule(schedule_name="c-yearly", workflow_name="report", **bad)
+            except DBOSException as exc:
+                out["refused"].append(describe_error(exc))
+        try:
+            client.apply_schedules([{"schedule_name": "c-x", "schedule": yearly}])
+        except DBOSException as exc:
+            out["refused"].append(describe_error(exc))
+        client.apply_schedules([
+            {"schedule_name": "c-yearly", "workflow_name": "report", "schedule": yearly, "context": "replaced"},
+            {"schedule_name": "c-zoned", "workflow_name": "report", "schedule": "0 0 9 1 1 *",
+             "cron_timezone": "America/New_York", "automatic_backfill": True},
+        ])
+        client.pause_schedule("c-zoned")
+        out["listed"] = [public(s) for s in sorted(client.list_schedules(), key=lambda s: s["schedule_name"])]
+        out["active"] = [s["schedule_name"] for s in client.list_schedules(status="ACTIVE")]
+        out["by_prefix"] = sorted(s["schedule_name"] for s in client.list_schedules(schedule_name_prefix=["c-z"]))
+        out["by_workflow"] = len(client.list_schedules(workflow_name="other"))
+        out["app_sees"] = sorted(s["schedule_name"] for s in DBOS.list_schedules())
+        client.resume_schedule("c-zoned")
+        out["resumed"] = asyncio.run(client.get_schedule_async("c-zoned"))["status"]
+        handle = client.trigger_schedule("c-yearly")
+        out["trigger"] = [handle.workflow_id.startswith("sched-c-yearly-trigger-"), handle.get_result()[1]]
+        start, end = datetime(2030, 1, 1), datetime(2032, 1, 1, 2, tzinfo=timezone.utc)
+        handles = client.backfill_schedule("c-zoned", start, end)
+        out["backfill"] = [[h.workflow_id, h.get_result()] for h in handles]
+        out["backfill_status"] = handles[0].get_status().status
+        client.delete_schedule("c-zoned")
+        client.delete_schedule("never-existed")
+        client.pause_schedule("never-existed")
+        out["after_delete"] = [public(client.get_schedule("c-zoned")), len(client.list_schedules())]
+        for missing in (lambda: client.trigger_schedule("c-zoned"),
+                        lambda: client.backfill_schedule("c-zoned", start, end)):
+            try:
+                missing()
+            except DBOSException as exc:
+                out["refused"].append(describe_error(exc))
+        client.destroy()
+        return out
+    """,
+    {'active': ['c-yearly'],
+     'after_delete': [None, 1],
+     'app_sees': ['c-yearly', 'c-zoned'],
+     'backfill': [['sched-c-zoned-2030-01-01T09:00:00-05:00', ['2030-01-01T09:00:00-05:00', None]],
+                  ['sched-c-zoned-2031-01-01T09:00:00-05:00', ['2031-01-01T09:00:00-05:00', None]]],
+     'backfill_status': 'SUCCESS',
+     'by_prefix': ['c-zoned'],
+     'by_workflow': 0,
+     'listed': [{'application_name': None,
+                 'automatic_backfill': False,
+                 'context': 'replaced',
+                 'cron_timezone': None,
+                 'last_fired_at': None,
+                 'queue_name': None,
+                 'schedule': '0 0 2 1 1 *',
+                 'schedule_name': 'c-yearly',
+                 'status': 'ACTIVE',
+                 'workflow_class_name': None,
+                 'workflow_name': 'report'},
+                {'application_name': None,
+                 'automatic_backfill': True,
+                 'context': None,
+                 'cron_timezone': 'America/New_York',
+                 'last_fired_at': None,
+                 'queue_name': None,
+                 'schedule': '0 0 9 1 1 *',
+                 'schedule_name': 'c-zoned',
+                 'status': 'PAUSED',
+                 'workflow_class_name': None,
+                 'workflow_name': 'report'}],
+     'refused': [{'message': "DBOS Error: Invalid cron schedule: 'not a cron'", 'type': 'DBOSException'},
+                 {'message': "DBOS Error: Invalid timezone: 'Mars/Base'", 'type': 'DBOSException'},
+                 {'message': "DBOS Error: Schedule 'c-yearly' already exists", 'type': 'DBOSException'},
+                 {'message': "DBOS Error: Schedule entry 0 is missing required field 'workflow_name'",
+                  'type': 'DBOSException'},
+                 {'message': "DBOS Error: Schedule 'c-zoned' does not exist", 'type': 'DBOSException'},
+                 {'message': "DBOS Error: Schedule 'c-zoned' does not exist", 'type': 'DBOSException'}],
+     'resumed': 'ACTIVE',
+     'trigger': [True, 'replaced']},
+)
+
 
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
