@@ -43,8 +43,11 @@ _DBOS_ASYNC_STEP_WORKFLOW = (
 def configured(config: Mapping[str, Any]) -> str:
     """The version before ``launch()``: the environment's, or the config's; "" when neither is set."""
     version = os.environ.get("DBOS__APPVERSION", "")
-    if os.environ.get("DBOS__CLOUD") != "true" and config.get("application_version") is not None:
-        version = str(config["application_version"])
+    if os.environ.get("DBOS__CLOUD") != "true":
+        if config.get("enable_patching") == True:  # patched code serves every version's workflows
+            version = "PATCHING_ENABLED"
+        if config.get("application_version") is not None:
+            version = str(config["application_version"])
     return version
 
 

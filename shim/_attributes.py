@@ -137,4 +137,3 @@ def contains(document: Any, wanted: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-

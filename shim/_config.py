@@ -61,7 +61,7 @@ class DBOSConfig(TypedDict, total=False):
 
 HONOURED = frozenset({
     "name", "system_database_url", "application_version", "executor_id", "log_level", "console_log_level",
-    "resonate_url", "resonate_group", "resonate_lease_seconds",
+    "resonate_url", "resonate_group", "resonate_lease_seconds", "enable_patching",
 })
 INERT = frozenset({
     "sys_db_name", "sys_db_pool_size", "sys_db_polling_concurrency", "db_engine_kwargs", "otlp_log_level",
@@ -69,7 +69,7 @@ INERT = frozenset({
     "dbos_system_schema", "enable_otlp", "conductor_key", "conductor_url", "conductor_executor_metadata",
     "use_listen_notify", "run_migrations", "notification_listener_polling_interval_sec",
     "notification_coalesce_sec", "scheduler_polling_interval_sec", "kafka_queue_polling_interval_sec",
-    "otel_attribute_format", "max_executor_threads", "enable_patching",
+    "otel_attribute_format", "max_executor_threads",
     # The application database only serves @DBOS.transaction, which the shim rejects on use.
     "application_database_url", "database_url",
 })

@@ -55,6 +55,11 @@ class WorkflowFrame:
             self._function_id += 1
             return self._function_id
 
+    def upcoming_function_id(self) -> int:
+        """The number the next operation will take (DBOS.patch looks there before taking it)."""
+        with self._lock:
+            return self._function_id + 1
+
 
 @dataclass(frozen=True, slots=True)
 class StepFrame:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shim import _asyncio_wait, _delete, _enqueue, _queues, _wait_first
+from shim import _asyncio_wait, _delete, _enqueue, _patches, _queues, _wait_first
 from shim._auth import AuthenticationAPI
 from shim._management import _as_operation, _ops
 from shim._messaging import check_async
@@ -72,6 +72,10 @@ class QueueAndManagementAPI(AuthenticationAPI):
     set_workflow_delay_async = staticmethod(set_workflow_delay_async)
     update_workflow_attributes = staticmethod(update_workflow_attributes)
     update_workflow_attributes_async = staticmethod(update_workflow_attributes_async)
+    patch = staticmethod(_patches.patch)
+    patch_async = staticmethod(_patches.patch_async)
+    deprecate_patch = staticmethod(_patches.deprecate_patch)
+    deprecate_patch_async = staticmethod(_patches.deprecate_patch_async)
     delete_workflow = staticmethod(_delete.delete_workflow)
     delete_workflow_async = staticmethod(_delete.delete_workflow_async)
     delete_workflows = staticmethod(_delete.delete_workflows)

@@ -346,6 +346,21 @@ class Engine:
             self.bridge.step_pool, context.copy(), _run_sync_step, step, spec.fn, args, kwargs
         )
 
+    async def patch(self, frame: WorkflowFrame, patch_name: str, *, deprecated: bool) -> bool:
+        """DBOS.patch (``deprecated``: deprecate_patch), as DBOS 2.31 decides it from the operation
+        recorded at the next position: none (a new run) records the patch marker there (a deprecated
+        patch records nothing); the marker itself is replayed; another operation (a run recorded
+        before the patch) takes nothing, and the old code runs."""
+        root_id = frame.ctx.info.id
+        child_id = f"{root_id}:{frame.upcoming_function_id()}"
+        existing = await self._record(child_id) or await self.lifecycle.copied(root_id, child_id)
+        recorded = None if existing is None else records.operation_name(existing)
+        if recorded == patch_name or (recorded is None and not deprecated):
+            frame.next_function_id()
+            await self.record(frame, patch_name, _nothing)
+            return True
+        return deprecated
+
     async def sleep(self, frame: WorkflowFrame, seconds: float) -> None:
         """DBOS records the wake-up time once, then waits whatever is left of it (also after a restart)."""
 
@@ -363,6 +378,10 @@ async def _should_retry(spec: StepSpec, exc: BaseException) -> bool:
         return True
     verdict = spec.should_retry(exc)
     return bool(await verdict) if asyncio.iscoroutine(verdict) else bool(verdict)
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _app_id_tags() -> dict[str, str]:

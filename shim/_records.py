@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shim import _serialization as ser
+
+if TYPE_CHECKING:
+    from resonate.types import PromiseRecord
 
 PREFIX = "dbos2resonate:"
 TAG_KIND = PREFIX + "kind"
@@ -88,6 +91,14 @@ def op_error(name: str, exc: BaseException, ref: str | None) -> BaseException:
     if type(storable) is ser.StoredError:
         return OpError(storable.payload, storable.summary, name, ref)
     return storable
+
+
+def operation_name(child: PromiseRecord) -> str:
+    """The DBOS name of a recorded operation; "" for one still running or that raised."""
+    if child.state != "resolved":
+        return ""
+    stored = ser.loads(child.value.data) if isinstance(child.value.data, str) else child.value.data
+    return stored.name if type(stored) is OpValue else ""
 
 
 def unwrap(stored: Any) -> Any:

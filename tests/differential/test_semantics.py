@@ -2984,6 +2984,114 @@ case(
 )
 
 
+# DBOS 2.31's workflow patching: DBOS.patch refuses without enable_patching and outside a workflow;
+# in a new run it records DBOS.patch-<name> and is True; a run recorded before the patch (a fork that
+# copies the old path's step at that position) gets False and replays the old path; a recorded marker
+# is replayed (True). deprecate_patch is True, replays a recorded marker and records none; the async
+# forms alike. With enable_patching the application version is PATCHING_ENABLED.
+case(
+    "workflow_patching",
+    """
+    code = {"version": "old"}
+
+    @DBOS.step()
+    def first():
+        return "first"
+
+    @DBOS.step()
+    def old_path():
+        return "old"
+
+    @DBOS.step()
+    def new_path():
+        return "new"
+
+    @DBOS.workflow()
+    def versioned():
+        runs.hit("versioned")
+        out = [first()]
+        if code["version"] == "old":
+            return out + [old_path()]
+        if code["version"] == "patched":
+            patched = DBOS.patch("use-new")
+            return out + [patched, new_path() if patched else old_path()]
+        return out + [DBOS.deprecate_patch("use-new"), new_path()]
+
+    @DBOS.workflow()
+    async def versioned_async():
+        patched = await DBOS.patch_async("async-patch")
+        deprecated = await DBOS.deprecate_patch_async("other")
+        return [patched, deprecated]
+
+    @DBOS.step()
+    def patch_in_step():
+        return DBOS.patch("in-step")
+
+    def steps(workflow_id):
+        return [s["function_name"] for s in DBOS.list_workflow_steps(workflow_id)]
+
+    def relaunch(**config_changes):
+        DBOS.destroy()
+        DBOS(config={**config, **config_changes})
+        DBOS.launch()
+
+    def scenario():
+        out = {"errors": []}
+        try:
+            DBOS.patch("p")
+        except DBOSException as exc:
+            out["errors"].append(str(exc))
+        relaunch(enable_patching=True)
+        out["version"] = DBOS.application_version
+        for call in [lambda: DBOS.patch("p"), lambda: DBOS.deprecate_patch("p"), patch_in_step]:
+            try:
+                call()
+            except DBOSException as exc:
+                out["errors"].append(str(exc))
+        with SetWorkflowID("pt-old"):
+            out["old"] = versioned()
+        code["version"] = "patched"
+        with SetWorkflowID("pt-new"):
+            out["new"] = versioned()
+        with SetWorkflowID("pt-old-replayed"):
+            out["old_replayed"] = DBOS.fork_workflow("pt-old", 3).get_result()
+        with SetWorkflowID("pt-new-replayed"):
+            out["new_replayed"] = DBOS.fork_workflow("pt-new", 4).get_result()
+        code["version"] = "deprecated"
+        with SetWorkflowID("pt-deprecated"):
+            out["deprecated"] = versioned()
+        with SetWorkflowID("pt-deprecated-replayed"):
+            out["deprecated_replayed"] = DBOS.fork_workflow("pt-new", 4).get_result()
+        with SetWorkflowID("pt-async"):
+            out["async"] = asyncio.run(versioned_async())
+        out["steps"] = {w: steps(w) for w in ["pt-old", "pt-new", "pt-old-replayed", "pt-new-replayed",
+                                              "pt-deprecated", "pt-deprecated-replayed", "pt-async"]}
+        out["runs"] = runs.snapshot()
+        return out
+    """,
+    {'async': [True, True],
+     'deprecated': ['first', True, 'new'],
+     'deprecated_replayed': ['first', True, 'new'],
+     'errors': ['DBOS Error: enable_patching must be True in DBOS configuration',
+                'DBOS Error: DBOS.patch must be called from a workflow',
+                'DBOS Error: DBOS.deprecate_patch must be called from a workflow',
+                'DBOS Error: DBOS.patch must be called from a workflow'],
+     'new': ['first', True, 'new'],
+     'new_replayed': ['first', True, 'new'],
+     'old': ['first', 'old'],
+     'old_replayed': ['first', False, 'old'],
+     'runs': {'versioned': 6},
+     'steps': {'pt-async': ['DBOS.patch-async-patch'],
+               'pt-deprecated': ['first', 'new_path'],
+               'pt-deprecated-replayed': ['first', 'DBOS.patch-use-new', 'new_path'],
+               'pt-new': ['first', 'DBOS.patch-use-new', 'new_path'],
+               'pt-new-replayed': ['first', 'DBOS.patch-use-new', 'new_path'],
+               'pt-old': ['first', 'old_path'],
+               'pt-old-replayed': ['first', 'old_path']},
+     'version': 'PATCHING_ENABLED'},
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source
