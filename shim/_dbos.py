@@ -26,6 +26,7 @@ from shim import (
     _roles,
     _scheduler,
     _streams,
+    _tracing,
 )
 from shim._context import current_step, current_workflow
 from shim._dbos_methods import QueueAndManagementAPI
@@ -740,7 +741,11 @@ class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):
 
     @classproperty
     def span(cls) -> None:
-        return None
+        return _tracing.current_span()
+
+    @classproperty
+    def tracer(cls) -> _tracing.DBOSTracer:
+        return _tracing.tracer
 
 
 class StepStatus:

@@ -3092,6 +3092,27 @@ case(
 )
 
 
+# DBOS 2.31's tracing without OTLP (its default): DBOS.span asserts a DBOS context; DBOS.tracer is
+# DBOS's tracer with OTLP disabled, no provider and the legacy attribute format.
+case(
+    "tracer_and_span_without_otlp",
+    """
+    def scenario():
+        out = {}
+        try:
+            DBOS.span
+        except AssertionError as exc:
+            out["span_outside"] = str(exc)
+        tracer = DBOS.tracer
+        out["tracer"] = [type(tracer).__name__, tracer.disable_otlp, tracer.provider, tracer.app_id,
+                         tracer.otel_attribute_format, tracer.otlp_attributes]
+        return out
+    """,
+    {'span_outside': 'No DBOS context found',
+     'tracer': ['DBOSTracer', True, None, None, 'legacy', {}]},
+)
+
+
 def differential_jobs(item: pytest.Item) -> list:
     params = item.callspec.params
     source = CASES[params["name"]].source
