@@ -67,6 +67,11 @@ NO_DEADLINE = timedelta(days=365 * 100)
 # Execution markers only ever need to exist; they never settle.
 MARKER_TIMEOUT_AT = 1 << 62
 
+#: ``record``'s operation annotations, already resolved: this module's are strings (postponed
+#: annotations), which ``ctx.run`` would evaluate anew for every operation (a class built and an
+#: ``eval`` per call); resolved ones are read as they are, to the same types.
+_OPERATION_ANNOTATIONS: dict[str, Any] = {"child": Context, "return": str}
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -293,6 +298,7 @@ class Engine:
             return ser.dumps(records.OpValue(name, value, ref[0]))
 
         operation.__name__ = operation.__qualname__ = name
+        operation.__annotations__ = _OPERATION_ANNOTATIONS
         try:
             stored = await first_of(frame.ctx.options(retry_policy=NEVER).run(operation), interrupt)
             return records.unwrap(ser.loads(stored))

@@ -14,6 +14,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from resonate.context import ResonateFuture
+
 T = TypeVar("T")
 
 INTERRUPTS = (KeyboardInterrupt, SystemExit)
@@ -45,7 +47,7 @@ async def first_of(work: Awaitable[T], interrupt: asyncio.Future[Interrupted], *
                    abandon: bool = False) -> T:
     """``work``'s outcome, unless ``interrupt`` comes first: then raise it. ``work`` stays running
     unless ``abandon`` (an interrupted operation stays unsettled; a mere wait can go)."""
-    task = asyncio.ensure_future(work)
+    task = _as_future(work)
     try:
         await asyncio.wait({task, interrupt}, return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
@@ -56,6 +58,14 @@ async def first_of(work: Awaitable[T], interrupt: asyncio.Future[Interrupted], *
             task.cancel()
         raise interrupt.result()
     return task.result()
+
+
+def _as_future(work: Awaitable[T]) -> asyncio.Future[T]:
+    """A ``ctx.run`` future already wraps a task: awaiting that task directly spares the task
+    (and the loop turn) that ``ensure_future`` would add around it for every durable operation."""
+    if isinstance(work, ResonateFuture):
+        return work._task
+    return asyncio.ensure_future(work)
 
 
 async def never_settle() -> None:
