@@ -63,9 +63,9 @@ async def first_of(work: Awaitable[T], interrupt: asyncio.Future[Interrupted], *
 def _as_future(work: Awaitable[T]) -> asyncio.Future[T]:
     """A ``ctx.run`` future already wraps a task: awaiting that task directly spares the task
     (and the loop turn) that ``ensure_future`` would add around it for every durable operation."""
-    if isinstance(work, ResonateFuture):
-        return work._task
-    return asyncio.ensure_future(work)
+    inner = getattr(work, "_task", None) if isinstance(work, ResonateFuture) else None
+    # the SDK's private field: a release without it (pinned below 0.9) falls back to a wrapping task
+    return inner if isinstance(inner, asyncio.Future) else asyncio.ensure_future(work)
 
 
 async def never_settle() -> None:
