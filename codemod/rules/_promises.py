@@ -24,17 +24,14 @@ any other JSON value written from outside is the message itself.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
 
 from codemod import build
-from codemod.transform import INSTANCE, RuleTransformer, insert_before_definitions
-
-NEEDED_KEY = "dbos2resonate.promise_helpers"  # context scratch: names of the helpers the rewrites call
-INSERTED_KEY = "dbos2resonate.promise_helpers_inserted"
+from codemod.rules._helpers import HelperBlock
+from codemod.transform import INSTANCE, RuleTransformer
 
 _TEMPLATE = f'''
 def promise_segment(text: str | None) -> str:
@@ -227,45 +224,8 @@ _IMPORTS: dict[str, tuple[str, str | None]] = {
     "Value": ("resonate.types", "Value"),
 }
 
-
-@functools.cache
-def _helpers() -> tuple[tuple[str, cst.BaseStatement, frozenset[str]], ...]:
-    """(name, definition, names it uses) of every helper, in the template's order."""
-    out = []
-    for stmt in cst.parse_module(_TEMPLATE).body:
-        if isinstance(stmt, cst.FunctionDef):
-            name = stmt.name.value
-        else:  # ``name: T = value``
-            name = stmt.body[0].target.value  # type: ignore[attr-defined]
-        comments = tuple(line for line in stmt.leading_lines if line.comment is not None)
-        out.append((name, stmt.with_changes(leading_lines=comments), frozenset(_names(stmt))))
-    return tuple(out)
-
-
-def _names(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            found.add(n.value)
-
-    node.visit(_Collect())
-    return found
-
-
-def _closure(wanted: set[str]) -> list[tuple[str, cst.BaseStatement, frozenset[str]]]:
-    helpers = _helpers()
-    by_name = {h[0]: h for h in helpers}
-    todo, seen = list(wanted), set(wanted)
-    while todo:
-        for used in by_name[todo.pop()][2]:
-            if used in by_name and used not in seen:
-                seen.add(used)
-                todo.append(used)
-    return [h for h in helpers if h[0] in seen]
-
-
-HELPER_NAMES = frozenset(h[0] for h in _helpers())
+PROMISE_HELPERS = HelperBlock("dbos2resonate.promise_helpers", _TEMPLATE, _IMPORTS)
+HELPER_NAMES = PROMISE_HELPERS.names
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,16 +302,8 @@ class PromiseRewrite(RuleTransformer):
                 "`async def` and await it where it is called")
 
     def need(self, *helpers: str) -> None:
-        self.context.scratch.setdefault(NEEDED_KEY, set()).update(helpers)
+        PROMISE_HELPERS.need(self.context, *helpers)
         self.mark_applied()
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        scratch = self.context.scratch
-        wanted = set(scratch.get(NEEDED_KEY, ())) - set(scratch.get(INSERTED_KEY, ()))
-        if not wanted:
-            return updated_node
-        chosen = [h for h in _closure(wanted) if h[0] not in self.facts.module_names]
-        scratch.setdefault(INSERTED_KEY, set()).update(h[0] for h in chosen)
-        for module, name in sorted({_IMPORTS[u] for h in chosen for u in h[2] if u in _IMPORTS}, key=str):
-            self.add_needed_import(module, name)
-        return insert_before_definitions(updated_node, [h[1] for h in chosen])
+        return PROMISE_HELPERS.insert(self, updated_node)
