@@ -27,6 +27,7 @@ from codemod import async_callers
 SCRATCH_KEY = "dbos2resonate.facts"
 SOURCE_KEY = "dbos2resonate.source"  # the module's text, when the caller has it (saves a codegen)
 IMPORTED_KEY = "dbos2resonate.imported"  # the project's workflows and steps a module imports (codemod.project)
+SYNTAX_KEY = "dbos2resonate.syntax"  # the ``ast`` tree of SOURCE_KEY's text, when the project scan kept it
 
 # Modules whose names resolve to DBOS API names (``DBOS``, ``SetWorkflowID``, ...).
 _API_MODULES = frozenset({"dbos"})
@@ -793,13 +794,22 @@ def _lines_mentioning(source: str, words: set[str]) -> list[int]:
     return _Mentions(source).flags(words)
 
 
-def analyse_source(source: str, imported: Imported | None = None) -> Analysis | None:
-    """Facts and relevance for a module's text; None when Python cannot parse it. ``imported`` says which
-    workflows and steps of other project files the module imports (``codemod.project``)."""
+def parse_python(source: str) -> ast.Module | None:
+    """The ``ast`` tree of ``source``; None when Python cannot parse it."""
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except (SyntaxError, ValueError):
         return None
+
+
+def analyse_source(source: str, imported: Imported | None = None, tree: ast.Module | None = None) -> Analysis | None:
+    """Facts and relevance for a module's text; None when Python cannot parse it. ``imported`` says which
+    workflows and steps of other project files the module imports (``codemod.project``); ``tree`` is the
+    text's ``ast`` tree when the caller has parsed it already (the analysis only reads it)."""
+    if tree is None:
+        tree = parse_python(source)
+        if tree is None:
+            return None
     mentions = _Mentions(source)
     facts, statements = _collect(tree, mentions, imported)
     if not facts.imports_dbos and not facts.functions:
@@ -808,12 +818,9 @@ def analyse_source(source: str, imported: Imported | None = None) -> Analysis | 
     return Analysis(source, tree, facts, Relevance(tree, lines))
 
 
-def defined_functions(source: str) -> dict[str, FunctionFacts]:
-    """The workflows and steps a module defines at top level (a cheap subset of the analysis, for a project scan)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return {}
+def defined_functions(source: str, tree: ast.Module) -> dict[str, FunctionFacts]:
+    """The workflows and steps the module ``tree`` (of ``source``) defines at top level (a cheap subset of the
+    analysis, for a project scan)."""
     facts = Facts()
     for node in ast.walk(tree) if "import dbos" in source else tree.body:
         if isinstance(node, ast.ImportFrom) and not node.level and node.module in _API_MODULES:
@@ -836,7 +843,9 @@ def analyse(module: cst.Module) -> Facts:
 
 def analysis_for(context: CodemodContext, module: cst.Module) -> Analysis | None:
     source = context.scratch.get(SOURCE_KEY)
-    return analyse_source(source if isinstance(source, str) else module.code, context.scratch.get(IMPORTED_KEY))
+    if not isinstance(source, str):
+        return analyse_source(module.code, context.scratch.get(IMPORTED_KEY))
+    return analyse_source(source, context.scratch.get(IMPORTED_KEY), context.scratch.get(SYNTAX_KEY))
 
 
 def facts_for(context: CodemodContext, module: cst.Module) -> Facts:

@@ -15,6 +15,7 @@ calls of another module's workflows and steps are rewritten too, including in fi
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import os
 import tempfile
@@ -26,9 +27,9 @@ from pathlib import Path
 import libcst as cst
 from libcst.codemod import CodemodContext
 
-from codemod.analysis import IMPORTED_KEY, SOURCE_KEY
+from codemod.analysis import IMPORTED_KEY, SOURCE_KEY, SYNTAX_KEY
 from codemod.pipeline import Migrate, UnparseableModule, enabled_codes
-from codemod.project import Project, module_name, scan
+from codemod.project import ParsedTrees, Project, module_name, scan
 from codemod.rules import Target
 from codemod.todo import TODO_PATTERN
 from codemod.transform import APPLIED_KEY
@@ -87,12 +88,17 @@ def _compiles(source: str, path: str) -> str | None:
 
 
 def migrate_source(
-    source: str, path: str = "<string>", options: Options = Options(), project: Project | None = None
+    source: str,
+    path: str = "<string>",
+    options: Options = Options(),
+    project: Project | None = None,
+    syntax: ast.Module | None = None,
 ) -> FileResult:
     """Migrate one module's text. Never raises for a problem with the input; the result carries it.
 
     ``project`` (``codemod.project.scan`` of the files migrated together) lets the module's calls of workflows
     and steps that other files define be rewritten too; without it only the module's own are known.
+    ``syntax`` is ``source``'s ``ast`` tree when the caller has it (the scan's), so it is not parsed again.
     """
     if "dbos" not in source and not (project is not None and project.mentions(source)):
         return FileResult(path, skipped=True)
@@ -102,6 +108,8 @@ def migrate_source(
         return FileResult(path, error=f"cannot parse: {str(exc).splitlines()[0]} (line {exc.raw_line})")
     context = CodemodContext(filename=path)
     context.scratch[SOURCE_KEY] = source  # the analysis reads the text, not a regenerated one
+    if syntax is not None:
+        context.scratch[SYNTAX_KEY] = syntax
     if project is not None and project.modules:
         module_path = Path(path)
         name, package = module_name(module_path), module_path.stem == "__init__"
@@ -140,7 +148,11 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def migrate_file(
-    path: str | Path, options: Options = Options(), write: bool = True, project: Project | None = None
+    path: str | Path,
+    options: Options = Options(),
+    write: bool = True,
+    project: Project | None = None,
+    trees: ParsedTrees | None = None,
 ) -> FileResult:
     p = Path(path)
     try:
@@ -148,7 +160,8 @@ def migrate_file(
             source = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         return FileResult(str(path), error=f"cannot read: {exc}")
-    result = migrate_source(source, str(path), options, project)
+    syntax = trees.take(str(path), source) if trees is not None else None
+    result = migrate_source(source, str(path), options, project, syntax)
     if write and result.changed and result.after is not None:
         try:
             _write_atomic(p, result.after)
@@ -209,13 +222,16 @@ def run(
 ) -> list[FileResult]:
     """Migrate ``files``; results in input order. ``progress`` is called once per finished file."""
     paths = [str(f) for f in files]
+    serial = jobs <= 1 or len(paths) < 2
+    # the scan's trees serve the migration only in this process (workers parse their own files)
+    trees = ParsedTrees() if serial else None
     # the workflows and steps each file defines, so calls across files are rewritten too (native only)
-    project = scan(paths) if options.target is Target.NATIVE and len(paths) > 1 else None
-    if jobs <= 1 or len(paths) < 2:
+    project = scan(paths, trees) if options.target is Target.NATIVE and len(paths) > 1 else None
+    if serial:
         results = []
         for p in paths:
             try:
-                r = migrate_file(p, options, write, project)
+                r = migrate_file(p, options, write, project, trees)
             except Exception as exc:  # pragma: no cover - migrate_file reports its own errors
                 r = FileResult(p, error=f"internal error: {type(exc).__name__}: {exc}")
             results.append(r)

@@ -115,47 +115,47 @@ def _is_dbos(module: str | None) -> bool:
     return module == "dbos" or module in ERROR_MODULES
 
 
-class _Remove(cst.CSTTransformer):
+class _Remove:
+    """Drops the unused aliases of the import statements on one line (no visitor: a line holds no other imports)."""
+
     def __init__(self, used: set[str], modules: frozenset[str] = frozenset(), dbos: bool = True) -> None:
-        super().__init__()
         self.used = used
         # the plain ``import M`` modules whose unused aliases go; dbos's ``from`` imports too when ``dbos``
         self.modules = modules | {"dbos"} if dbos else modules
         self.dbos = dbos
 
+    def line(self, stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        body: list[cst.BaseSmallStatement] = []
+        for small in stmt.body:
+            kept = self._import(small) if isinstance(small, (cst.Import, cst.ImportFrom)) else small
+            if kept is not None:
+                body.append(kept)
+        if len(body) == len(stmt.body) and all(a is b for a, b in zip(body, stmt.body)):
+            return stmt
+        # a line whose only import went keeps its comments on the next line rather than losing them
+        return stmt.with_changes(body=body) if body else cst.RemoveFromParent()
+
     def _keep(self, alias: cst.ImportAlias, default: str) -> bool:
         local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else default
         return local in self.used
 
-    def leave_ImportFrom(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-        mod = dotted(updated_node.module) if updated_node.module and not updated_node.relative else None
-        if not self.dbos or not _is_dbos(mod) or isinstance(updated_node.names, cst.ImportStar):
-            return updated_node
-        kept = [a for a in updated_node.names if self._keep(a, dotted(a.name) or "")]
-        if len(kept) == len(updated_node.names):
-            return updated_node
+    def _import(self, node: cst.Import | cst.ImportFrom) -> cst.Import | cst.ImportFrom | None:
+        if isinstance(node, cst.ImportFrom):
+            mod = dotted(node.module) if node.module and not node.relative else None
+            if not self.dbos or not _is_dbos(mod) or isinstance(node.names, cst.ImportStar):
+                return node
+            kept = [a for a in node.names if self._keep(a, dotted(a.name) or "")]
+        else:
+            kept = [
+                a for a in node.names
+                if (name := dotted(a.name) or "") not in self.modules or self._keep(a, name.partition(".")[0])
+            ]
+        if len(kept) == len(node.names):
+            return node
         if not kept:
-            return cst.RemoveFromParent()
+            return None
         kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        return updated_node.with_changes(names=kept)
-
-    def leave_Import(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-        kept = [
-            a for a in updated_node.names
-            if (name := dotted(a.name) or "") not in self.modules or self._keep(a, name.partition(".")[0])
-        ]
-        if len(kept) == len(updated_node.names):
-            return updated_node
-        if not kept:
-            return cst.RemoveFromParent()
-        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        return updated_node.with_changes(names=kept)
-
-    def leave_SimpleStatementLine(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-        # a line whose only import went keeps its comments on the next line rather than losing them
-        if not updated_node.body:
-            return cst.RemoveFromParent()
-        return updated_node
+        return node.with_changes(names=kept)
 
 
 def remove_unused_dbos_imports(
@@ -175,7 +175,7 @@ def remove_unused_dbos_imports(
     changed = False
     carried: tuple[cst.EmptyLine, ...] = ()  # comments above a removed import move to the next statement
     for stmt in tree.body:
-        new = stmt.visit(remover) if any(stmt is t for t in tops) else stmt
+        new = remover.line(stmt) if any(stmt is t for t in tops) else stmt  # type: ignore[arg-type]
         changed = changed or new is not stmt
         if isinstance(new, cst.RemovalSentinel):
             carried += tuple(stmt.leading_lines)  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
 
-from codemod.analysis import IMPORTED_KEY, SCRATCH_KEY, SOURCE_KEY, Relevance, analysis_for
+from codemod.analysis import IMPORTED_KEY, SCRATCH_KEY, SOURCE_KEY, SYNTAX_KEY, Relevance, analysis_for
 from codemod.imports import DROPPED_USES_KEY, add_needed_imports, remove_unused_dbos_imports, remove_unused_module_imports
 from codemod.leftovers import Leftovers
 from codemod.rules import RULES, Target
@@ -71,6 +71,7 @@ class Migrate(Codemod):
         analysis = analysis_for(self.context, tree)
         scratch.pop(SOURCE_KEY, None)
         scratch.pop(IMPORTED_KEY, None)
+        scratch.pop(SYNTAX_KEY, None)
         scratch[ENABLED_KEY] = self.enabled
         scratch.setdefault(APPLIED_KEY, set())
         if analysis is None:

@@ -9,6 +9,9 @@ treat ``from .steps import fetch`` as the step it is.
 
     project = scan(paths)
     migrate_source(text, path, options, project)
+
+The scan parses every file that mentions dbos; a ``ParsedTrees`` passed to it keeps those trees (up to a
+budget of source text) so that migrating the same files in the same process does not parse them twice.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codemod.analysis import FunctionFacts, defined_functions
+from codemod.analysis import FunctionFacts, defined_functions, parse_python
 
 
 def module_name(path: Path) -> str:
@@ -81,8 +84,33 @@ def _pattern(names: frozenset[str]) -> re.Pattern[str]:
     return pattern
 
 
-def scan(paths: Iterable[str | Path]) -> Project:
-    """The workflows and steps defined by the files in ``paths`` (files that do not parse are skipped)."""
+class ParsedTrees:
+    """``ast`` trees the scan made, kept for the migration of the same files, within a budget of source text.
+
+    A tree is handed out once, and only for the very text it was parsed from (a file edited since the scan
+    is parsed again). The budget bounds memory: an ``ast`` tree takes some 30 times its text.
+    """
+
+    def __init__(self, budget_chars: int = 8_000_000) -> None:
+        self._left = budget_chars
+        self._trees: dict[str, tuple[str, ast.Module]] = {}
+
+    def keep(self, path: str, text: str, tree: ast.Module) -> None:
+        if len(text) <= self._left:
+            self._left -= len(text)
+            self._trees[path] = (text, tree)
+
+    def take(self, path: str, text: str) -> ast.Module | None:
+        kept = self._trees.pop(path, None)
+        if kept is None:
+            return None
+        self._left += len(kept[0])
+        return kept[1] if kept[0] == text else None
+
+
+def scan(paths: Iterable[str | Path], trees: ParsedTrees | None = None) -> Project:
+    """The workflows and steps defined by the files in ``paths`` (files that do not parse are skipped); ``trees``
+    keeps the ``ast`` trees parsed on the way."""
     modules: dict[str, dict[str, FunctionFacts]] = {}
     names: set[str] = set()
     seen: dict[str, int] = {}
@@ -94,7 +122,12 @@ def scan(paths: Iterable[str | Path]) -> Project:
             continue
         if "dbos" not in text:
             continue
-        functions = defined_functions(text)
+        tree = parse_python(text)
+        if tree is None:
+            continue
+        if trees is not None:
+            trees.keep(str(p), text, tree)
+        functions = defined_functions(text, tree)
         if not functions:
             continue
         module = module_name(path)
