@@ -6,50 +6,26 @@ import libcst as cst
 
 from codemod import build
 from codemod.analysis import Facts, StepRetry
+from codemod.rules._step_retries import (
+    NO_RETRIES, POLICY_CLASS, RETRY_HELPERS, Policy, decorator_retries, exact_policy, helper_call, hoisted,
+    insert_after_definitions, step_decorator,
+)
 from codemod.rules.base import Example, Rule
 from codemod.rules.d2r103_workflow_decorator import runs_functions, add_ctx_param
 from codemod.transform import RuleTransformer
 
-DBOS_MAX_RETRY_INTERVAL = 3600  # DBOS caps a step's retry wait at one hour
+NOT_LITERAL = ("DBOS retry parameters are not literals; this call runs with the instance default Never(): "
+               "add ctx.options(retry_policy=...) by hand")
 
 
-def retry_policy(retry: StepRetry) -> tuple[cst.BaseExpression | None, str | None, str | None]:
-    """(policy expression or None for the instance default Never(), class to import, TODO reason or None).
-
-    DBOS waits ``interval * backoff**(k-1)`` seconds (capped at an hour) before retry k and runs at most
-    ``max_attempts`` times; Resonate's ``Exponential`` waits ``min(delay * factor**k, max_delay)`` before
-    retry k (k >= 1) and counts whole seconds, ``Constant`` waits ``delay``.
-    """
+def retry_policy(retry: StepRetry) -> Policy | None:
+    """The policy for a step's literal retry parameters; None when they are not all literals."""
     if retry.retries_allowed is False:
-        return None, None, None
-    if retry.retries_allowed is None or not retry.literal or None in (
-        retry.interval_seconds, retry.max_attempts, retry.backoff_rate
-    ):
-        return None, None, ("DBOS retry parameters are not literals; this call runs with the instance default "
-                            "Never(): add ctx.options(retry_policy=...) by hand")
+        return NO_RETRIES
     interval, attempts, backoff = retry.interval_seconds, retry.max_attempts, retry.backoff_rate
-    assert interval is not None and attempts is not None and backoff is not None
-    retries = max(attempts - 1, 0)
-    if retries == 0:
-        return None, None, None
-    if backoff == 1 and float(interval).is_integer():
-        return build.call("Constant", build.kwarg("delay", cst.Integer(str(int(interval)))),
-                          build.kwarg("max_retries", cst.Integer(str(retries)))), "Constant", None
-    delay = interval / backoff
-    exact = float(backoff).is_integer() and float(delay).is_integer() and delay >= 1
-    d, f = (int(delay), int(backoff)) if exact else (max(1, round(delay)), max(1, round(backoff)))
-    policy = build.call(
-        "Exponential",
-        build.kwarg("delay", cst.Integer(str(d))),
-        build.kwarg("factor", cst.Integer(str(f))),
-        build.kwarg("max_retries", cst.Integer(str(retries))),
-        build.kwarg("max_delay", cst.Integer(str(DBOS_MAX_RETRY_INTERVAL))),
-    )
-    todo = None if exact else (
-        f"DBOS waited {interval:g}s * {backoff:g}**(k-1) before retry k; Resonate policies count whole seconds, "
-        f"so the delays are approximated (the {attempts} attempts are kept): write a RetryPolicy for exact delays"
-    )
-    return policy, "Exponential", todo
+    if retry.retries_allowed is None or not retry.literal or interval is None or attempts is None or backoff is None:
+        return None
+    return exact_policy(interval, attempts, backoff)
 
 
 class StepDecorator(RuleTransformer):
@@ -84,14 +60,48 @@ class StepDecorator(RuleTransformer):
         return node
 
     def start(self, module: cst.Module) -> None:
-        self._policies: dict[str, tuple[cst.BaseExpression | None, str | None, str | None]] = {}
+        self._module = module
+        self._policies: dict[str, Policy] = {}
+        self._hoisted: dict[str, cst.BaseStatement] = {}  # step -> ``{step}_retries = StepRetries(...)``
 
-    def _policy(self, step: str, retry: StepRetry) -> tuple[cst.BaseExpression | None, str | None, str | None]:
+    def _policy(self, step: str, retry: StepRetry) -> Policy:
         """The step's retry policy, built once per module (the same node may sit in every call: nodes are values)."""
         policy = self._policies.get(step)
         if policy is None:
-            policy = self._policies[step] = retry_policy(retry)
+            policy = retry_policy(retry) or self._policy_from_decorator(step)
+            if policy.uses_helper and POLICY_CLASS in self.facts.imported_names:
+                policy = Policy(None, todo=f"the module imports a `{POLICY_CLASS}`, the name of the retry policy "
+                                          "class this step needs; rename it and run migrate again")
+            self._policies[step] = policy
         return policy
+
+    def _policy_from_decorator(self, step: str) -> Policy:
+        """A step whose parameters are not all literals: read its decorator, if this module defines it.
+
+        Expressions go unchanged into a module-level ``{step}_retries = StepRetries(...)`` just after the
+        step, so they are evaluated once, in module scope, where DBOS's decorator evaluated them.
+        """
+        decorator = step_decorator(self._module, step, self._is_step_decorator)
+        if decorator is None:
+            return Policy(None, todo=NOT_LITERAL)
+        retries = decorator_retries(decorator)
+        if isinstance(retries, str):
+            return Policy(None, todo=retries)
+        if not retries.retries_allowed:
+            return NO_RETRIES
+        values = retries.literal_values()
+        if values is not None:
+            return exact_policy(*values)
+        name = f"{step}_retries"
+        if name in self.facts.module_names or name in self.facts.imported_names:
+            return Policy(None, todo=f"the module already binds `{name}`, the name of this step's retry policy; "
+                                     "rename it and run migrate again")
+        self._hoisted[step] = hoisted(name, helper_call(retries.arguments))
+        return Policy(build.name(name), uses_helper=True)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        module = insert_after_definitions(updated_node, self._hoisted) if self._hoisted else updated_node
+        return RETRY_HELPERS.insert(self, module)
 
     def _is_step_decorator(self, dec: cst.Decorator) -> bool:
         expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
@@ -115,12 +125,14 @@ class StepDecorator(RuleTransformer):
         fn = original_node.func.value
         if self.in_workflow:
             assert facts.retry is not None
-            policy, cls, why = self._policy(fn, facts.retry)
-            if cls:
-                self.add_needed_import("resonate.retry", cls)
-            if why:
-                self.todo(self.CODE, why)
-            future = build.ctx_run(updated_node.func, list(updated_node.args), policy)
+            policy = self._policy(fn, facts.retry)
+            if policy.sdk_class:
+                self.add_needed_import("resonate.retry", policy.sdk_class)
+            if policy.uses_helper:
+                RETRY_HELPERS.need(self.context, POLICY_CLASS)
+            if policy.todo:
+                self.todo(self.CODE, policy.todo)
+            future = build.ctx_run(updated_node.func, list(updated_node.args), policy.expression)
             self.mark_applied()
             return future if facts.is_async else self.awaited(original_node, future)
         if self.in_step:
@@ -143,11 +155,17 @@ RULE = Rule(
         "DBOS, with `ctx` passed along.\n\n"
         "Retries: DBOS steps do not retry unless `retries_allowed=True`; Resonate retries by default, so the "
         "`Resonate(...)` instance D2R102 writes has `retry_policy=Never()`. A step with retries gets "
-        "`ctx.options(retry_policy=...)` on each call: `Constant(...)` when `backoff_rate=1`, "
-        "`Exponential(delay=interval/backoff, factor=backoff, max_retries=max_attempts-1, max_delay=3600)` when "
-        "those are whole numbers, and the nearest whole-second `Exponential` with a TODO otherwise (Resonate's "
-        "policies count whole seconds). When retries are exhausted Resonate raises the step's last error, "
-        "not `DBOSMaxStepRetriesExceeded`.\n\n"
+        "`ctx.options(retry_policy=...)` on each call, a policy that waits exactly what DBOS waits before retry k, "
+        "`min(interval_seconds * backoff_rate**(k-1), 3600)` seconds, and runs the step at most `max_attempts` "
+        "times: `Constant(...)` when every wait is the same whole number of seconds, `Exponential(delay=interval/"
+        "backoff, factor=backoff, max_retries=max_attempts-1, max_delay=3600)` when those are whole numbers, and "
+        "otherwise `StepRetries(...)`, a small frozen dataclass the module gets once (Resonate's own policies count "
+        "whole seconds; its retry loop sleeps the fractions a policy returns). Parameters that are not literals go "
+        "unchanged into `{step}_retries = StepRetries(...)` just after the step, evaluated once where DBOS's "
+        "decorator evaluated them; that needs the step's definition, so a step imported from another module with "
+        "such parameters, `**` arguments or a `retries_allowed` that is not a literal get a TODO. `should_retry` "
+        "has no counterpart (a Resonate policy sees the attempt number, not the exception): TODO. When retries are "
+        "exhausted Resonate raises the step's last error, not `DBOSMaxStepRetriesExceeded`.\n\n"
         "Calls outside workflows (a DBOS step there is a plain call) are left with a TODO: the function now "
         "takes a `Context` first. Steps that other files of the migrated project define are known too: their "
         "calls are rewritten the same way.\n\n"
@@ -158,7 +176,7 @@ RULE = Rule(
     ),
     examples=(
         Example(
-            title="Steps with and without retries",
+            title="Whole-second waits keep Resonate's own policies",
             before='''
             from dbos import DBOS
 
@@ -170,14 +188,18 @@ RULE = Rule(
             def flaky(n: int) -> int:
                 return n
 
+            @DBOS.step(retries_allowed=True, interval_seconds=5, backoff_rate=1)
+            def steady(n: int) -> int:
+                return n
+
             @DBOS.workflow()
             def work(url: str) -> int:
                 body = fetch(url)
-                return flaky(len(body))
+                return flaky(len(body)) + steady(1)
             ''',
             after='''
             from resonate.context import Context
-            from resonate.retry import Exponential
+            from resonate.retry import Constant, Exponential
 
             def fetch(ctx: Context, url: str) -> str:
                 return url
@@ -185,11 +207,120 @@ RULE = Rule(
             def flaky(ctx: Context, n: int) -> int:
                 return n
 
+            def steady(ctx: Context, n: int) -> int:
+                return n
+
             # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
             @resonate.register
             async def work(ctx: Context, url: str) -> int:
                 body = await ctx.run(fetch, url)
-                return await ctx.options(retry_policy=Exponential(delay=1, factor=2, max_retries=3, max_delay=3600)).run(flaky, len(body))
+                return await ctx.options(retry_policy=Exponential(delay=1, factor=2, max_retries=3, max_delay=3600)).run(flaky, len(body)) + await ctx.options(retry_policy=Constant(delay=5, max_retries=2)).run(steady, 1)
+            ''',
+        ),
+        Example(
+            title="Fractional waits (DBOS's defaults among them): the module gets StepRetries once",
+            before='''
+            from dbos import DBOS
+
+            @DBOS.step(retries_allowed=True)
+            def reserve(item: str) -> str:
+                return item
+
+            @DBOS.step(retries_allowed=True, interval_seconds=0.5, max_attempts=5, backoff_rate=1.5)
+            def charge(item: str) -> str:
+                return item
+
+            @DBOS.workflow()
+            def order(item: str) -> str:
+                reserve(item)
+                return charge(item)
+            ''',
+            after='''
+            from dataclasses import dataclass
+            from resonate.context import Context
+
+
+            @dataclass(frozen=True, slots=True)
+            class StepRetries:
+                """A Resonate retry policy that reproduces DBOS's step retries (``@DBOS.step(retries_allowed=True, ...)``).
+
+                The step runs at most ``max_attempts`` times; before retry k it waits
+                ``interval_seconds * backoff_rate**(k-1)`` seconds, at most an hour, as DBOS does.
+                """
+
+                interval_seconds: float = 1.0
+                max_attempts: int = 3
+                backoff_rate: float = 2.0
+
+                def next(self, attempt: int) -> float | None:
+                    """Seconds to wait before retry ``attempt`` (1 is the first retry), or None when the runs are used up."""
+                    if attempt >= self.max_attempts:
+                        return None
+                    return min(self.interval_seconds * self.backoff_rate ** (attempt - 1), 3600.0)
+
+            def reserve(ctx: Context, item: str) -> str:
+                return item
+
+            def charge(ctx: Context, item: str) -> str:
+                return item
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def order(ctx: Context, item: str) -> str:
+                await ctx.options(retry_policy=StepRetries(interval_seconds=1.0, max_attempts=3, backoff_rate=2.0)).run(reserve, item)
+                return await ctx.options(retry_policy=StepRetries(interval_seconds=0.5, max_attempts=5, backoff_rate=1.5)).run(charge, item)
+            ''',
+        ),
+        Example(
+            title="Parameters that are not literals are evaluated where DBOS evaluated them",
+            before='''
+            from dbos import DBOS
+
+            from settings import RETRY_SECONDS, ATTEMPTS
+
+            @DBOS.step(retries_allowed=True, interval_seconds=RETRY_SECONDS, max_attempts=ATTEMPTS + 1)
+            def ship(item: str) -> str:
+                return item
+
+            @DBOS.workflow()
+            def deliver(item: str) -> str:
+                return ship(item)
+            ''',
+            after='''
+            from settings import RETRY_SECONDS, ATTEMPTS
+            from dataclasses import dataclass
+            from resonate.context import Context
+
+
+            @dataclass(frozen=True, slots=True)
+            class StepRetries:
+                """A Resonate retry policy that reproduces DBOS's step retries (``@DBOS.step(retries_allowed=True, ...)``).
+
+                The step runs at most ``max_attempts`` times; before retry k it waits
+                ``interval_seconds * backoff_rate**(k-1)`` seconds, at most an hour, as DBOS does.
+                """
+
+                interval_seconds: float = 1.0
+                max_attempts: int = 3
+                backoff_rate: float = 2.0
+
+                def next(self, attempt: int) -> float | None:
+                    """Seconds to wait before retry ``attempt`` (1 is the first retry), or None when the runs are used up."""
+                    if attempt >= self.max_attempts:
+                        return None
+                    return min(self.interval_seconds * self.backoff_rate ** (attempt - 1), 3600.0)
+
+            def ship(ctx: Context, item: str) -> str:
+                return item
+
+
+            # the step's retry parameters, evaluated once where DBOS's decorator evaluated them
+            ship_retries = StepRetries(interval_seconds=RETRY_SECONDS, max_attempts=ATTEMPTS + 1, backoff_rate=2.0)
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def deliver(ctx: Context, item: str) -> str:
+                return await ctx.options(retry_policy=ship_retries).run(ship, item)
             ''',
         ),
     ),
