@@ -218,9 +218,11 @@ RULE = Rule(
             ''',
         ),
         Example(
-            title="Fractional waits (DBOS's defaults among them): the module gets StepRetries once",
+            title="Fractional waits (DBOS's defaults among them) and computed ones: the module gets StepRetries once",
             before='''
             from dbos import DBOS
+
+            from settings import RETRY_SECONDS, ATTEMPTS
 
             @DBOS.step(retries_allowed=True)
             def reserve(item: str) -> str:
@@ -230,12 +232,18 @@ RULE = Rule(
             def charge(item: str) -> str:
                 return item
 
+            @DBOS.step(retries_allowed=True, interval_seconds=RETRY_SECONDS, max_attempts=ATTEMPTS + 1)
+            def ship(item: str) -> str:
+                return item
+
             @DBOS.workflow()
             def order(item: str) -> str:
                 reserve(item)
-                return charge(item)
+                charge(item)
+                return ship(item)
             ''',
             after='''
+            from settings import RETRY_SECONDS, ATTEMPTS
             from dataclasses import dataclass
             from resonate.context import Context
 
@@ -264,52 +272,6 @@ RULE = Rule(
             def charge(ctx: Context, item: str) -> str:
                 return item
 
-            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
-            @resonate.register
-            async def order(ctx: Context, item: str) -> str:
-                await ctx.options(retry_policy=StepRetries(interval_seconds=1.0, max_attempts=3, backoff_rate=2.0)).run(reserve, item)
-                return await ctx.options(retry_policy=StepRetries(interval_seconds=0.5, max_attempts=5, backoff_rate=1.5)).run(charge, item)
-            ''',
-        ),
-        Example(
-            title="Parameters that are not literals are evaluated where DBOS evaluated them",
-            before='''
-            from dbos import DBOS
-
-            from settings import RETRY_SECONDS, ATTEMPTS
-
-            @DBOS.step(retries_allowed=True, interval_seconds=RETRY_SECONDS, max_attempts=ATTEMPTS + 1)
-            def ship(item: str) -> str:
-                return item
-
-            @DBOS.workflow()
-            def deliver(item: str) -> str:
-                return ship(item)
-            ''',
-            after='''
-            from settings import RETRY_SECONDS, ATTEMPTS
-            from dataclasses import dataclass
-            from resonate.context import Context
-
-
-            @dataclass(frozen=True, slots=True)
-            class StepRetries:
-                """A Resonate retry policy that reproduces DBOS's step retries (``@DBOS.step(retries_allowed=True, ...)``).
-
-                The step runs at most ``max_attempts`` times; before retry k it waits
-                ``interval_seconds * backoff_rate**(k-1)`` seconds, at most an hour, as DBOS does.
-                """
-
-                interval_seconds: float = 1.0
-                max_attempts: int = 3
-                backoff_rate: float = 2.0
-
-                def next(self, attempt: int) -> float | None:
-                    """Seconds to wait before retry ``attempt`` (1 is the first retry), or None when the runs are used up."""
-                    if attempt >= self.max_attempts:
-                        return None
-                    return min(self.interval_seconds * self.backoff_rate ** (attempt - 1), 3600.0)
-
             def ship(ctx: Context, item: str) -> str:
                 return item
 
@@ -319,7 +281,9 @@ RULE = Rule(
 
             # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
             @resonate.register
-            async def deliver(ctx: Context, item: str) -> str:
+            async def order(ctx: Context, item: str) -> str:
+                await ctx.options(retry_policy=StepRetries(interval_seconds=1.0, max_attempts=3, backoff_rate=2.0)).run(reserve, item)
+                await ctx.options(retry_policy=StepRetries(interval_seconds=0.5, max_attempts=5, backoff_rate=1.5)).run(charge, item)
                 return await ctx.options(retry_policy=ship_retries).run(ship, item)
             ''',
         ),
