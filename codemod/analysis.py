@@ -27,7 +27,6 @@ from codemod import async_callers
 SCRATCH_KEY = "dbos2resonate.facts"
 SOURCE_KEY = "dbos2resonate.source"  # the module's text, when the caller has it (saves a codegen)
 IMPORTED_KEY = "dbos2resonate.imported"  # the project's workflows and steps a module imports (codemod.project)
-SYNTAX_KEY = "dbos2resonate.syntax"  # the ``ast`` tree of SOURCE_KEY's text, when the project scan kept it
 
 # Modules whose names resolve to DBOS API names (``DBOS``, ``SetWorkflowID``, ...).
 _API_MODULES = frozenset({"dbos"})
@@ -627,21 +626,35 @@ class Relevance:
             before[i] = before[i - 1] + lines[i - 1]
         self._before = before
         self._ast: dict[int, tuple[ast.stmt, ...]] = {}
+        # names of the placeholder lines that stand for statements left out of the parse (codemod.elide)
+        self.placeholders: frozenset[str] = frozenset()
 
     @classmethod
     def for_words(cls, source: str, tree: ast.Module, words: set[str]) -> Relevance:
         return cls(tree, _lines_mentioning(source, words))
 
-    def _mentions(self, first: int, last: int) -> bool:
+    def mentions(self, first: int, last: int) -> bool:
+        """Whether one of lines ``first``..``last`` mentions a relevant word."""
         last = min(last, len(self._before) - 2)
         return self._before[last + 1] - self._before[first] > 0
+
+    def _placeholder(self, stmt: cst.SimpleStatementLine) -> bool:
+        small = stmt.body[0] if len(stmt.body) == 1 else None
+        return (
+            isinstance(small, cst.Expr) and isinstance(small.value, cst.Name) and small.value.value in self.placeholders
+        )
 
     def pair(self, statements: Sequence[cst.BaseStatement], body: list[ast.stmt]) -> None:
         """Remember which ast statements each of ``statements`` parsed as (nothing if they do not match)."""
         paired: list[tuple[int, tuple[ast.stmt, ...]]] = []
         i = 0
         for stmt in statements:
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if isinstance(stmt, cst.SimpleStatementLine) and self.placeholders and self._placeholder(stmt):
+                group = tuple(body[i:i + 1])  # the statement it stands for
+                if not group:
+                    return
+                i += 1
+            elif isinstance(stmt, cst.SimpleStatementLine):
                 n = len(stmt.body)
                 group = tuple(body[i:i + n])
                 if len(group) != n or any(type(a) in _COMPOUND_BODIES or isinstance(a, ast.Match) for a in group):
@@ -668,7 +681,7 @@ class Relevance:
             [group[0].lineno, *(d.lineno for d in getattr(group[0], "decorator_list", ()))]
         )
         last = group[-1].end_lineno or group[-1].lineno
-        if not self._mentions(first, last):
+        if not self.mentions(first, last):
             return False
         if not isinstance(stmt, cst.SimpleStatementLine):
             blocks = _blocks(stmt, group[0])
@@ -843,9 +856,7 @@ def analyse(module: cst.Module) -> Facts:
 
 def analysis_for(context: CodemodContext, module: cst.Module) -> Analysis | None:
     source = context.scratch.get(SOURCE_KEY)
-    if not isinstance(source, str):
-        return analyse_source(module.code, context.scratch.get(IMPORTED_KEY))
-    return analyse_source(source, context.scratch.get(IMPORTED_KEY), context.scratch.get(SYNTAX_KEY))
+    return analyse_source(source if isinstance(source, str) else module.code, context.scratch.get(IMPORTED_KEY))
 
 
 def facts_for(context: CodemodContext, module: cst.Module) -> Facts:

@@ -8,6 +8,9 @@ Contract, per file:
 - a file that fails (unreadable, syntax error, a rule crashing) is reported and never stops the others;
 - every file gets a typed ``FileResult``: changed or not, rules applied, TODOs added, error.
 
+The ``ast`` analysis runs first; top-level blocks no rule can act on are then left out of the libcst parse and
+put back verbatim (``codemod.elide``), which is where most of a large module's parse and print time goes.
+
 ``run(..., jobs=N)`` spreads files over a process pool; results come back in input order. ``run`` first reads
 every file with ``ast`` (``codemod.project``) to learn which workflows and steps each defines, so a module's
 calls of another module's workflows and steps are rewritten too, including in files that never import dbos.
@@ -27,8 +30,9 @@ from pathlib import Path
 import libcst as cst
 from libcst.codemod import CodemodContext
 
-from codemod.analysis import IMPORTED_KEY, SOURCE_KEY, SYNTAX_KEY
-from codemod.pipeline import Migrate, UnparseableModule, enabled_codes
+from codemod.analysis import SOURCE_KEY, Analysis, Imported, Relevance, analyse_source
+from codemod.elide import Elided, elide
+from codemod.pipeline import ANALYSIS_KEY, RELEVANCE_KEY, Migrate, UnparseableModule, enabled_codes, relevance_for
 from codemod.project import ParsedTrees, Project, module_name, scan
 from codemod.rules import Target
 from codemod.todo import TODO_PATTERN
@@ -93,27 +97,60 @@ def migrate_source(
     options: Options = Options(),
     project: Project | None = None,
     syntax: ast.Module | None = None,
+    *,
+    elision: bool = True,
 ) -> FileResult:
     """Migrate one module's text. Never raises for a problem with the input; the result carries it.
 
     ``project`` (``codemod.project.scan`` of the files migrated together) lets the module's calls of workflows
     and steps that other files define be rewritten too; without it only the module's own are known.
     ``syntax`` is ``source``'s ``ast`` tree when the caller has it (the scan's), so it is not parsed again.
+    ``elision=False`` parses the whole text, blocks no rule can act on included (``codemod.elide``; the output is
+    the same either way, which the tests check).
     """
     if "dbos" not in source and not (project is not None and project.mentions(source)):
         return FileResult(path, skipped=True)
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        return FileResult(path, error=f"cannot parse: {str(exc).splitlines()[0]} (line {exc.raw_line})")
-    context = CodemodContext(filename=path)
-    context.scratch[SOURCE_KEY] = source  # the analysis reads the text, not a regenerated one
-    if syntax is not None:
-        context.scratch[SYNTAX_KEY] = syntax
+    imported: Imported | None = None
     if project is not None and project.modules:
         module_path = Path(path)
         name, package = module_name(module_path), module_path.stem == "__init__"
-        context.scratch[IMPORTED_KEY] = lambda tree: project.imported(name, package, tree)
+        imported = lambda tree: project.imported(name, package, tree)  # noqa: E731
+    analysis = analyse_source(source, imported, syntax)
+    if analysis is not None:
+        relevance = relevance_for(analysis, options.target)
+        elided = elide(source, analysis.tree, relevance) if elision and relevance is not None else None
+        if elided is not None:
+            relevance.placeholders = elided.names  # type: ignore[union-attr]
+            result = _migrate(elided.text, source, path, options, analysis, relevance, elided)
+            if result is not None:
+                return result
+            # the placeholders did not come back as given: migrate the whole text, with a fresh analysis
+            analysis = analyse_source(source, imported)
+    return _migrate(source, source, path, options, analysis, None, None) or FileResult(path, error="internal error")
+
+
+def _migrate(
+    text: str,
+    source: str,
+    path: str,
+    options: Options,
+    analysis: Analysis | None,
+    relevance: Relevance | None,
+    elided: Elided | None,
+) -> FileResult | None:
+    """Migrate ``text`` (``source``, or ``elided.text``); None when ``elided``'s placeholders did not survive."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        if elided is not None:
+            return None
+        return FileResult(path, error=f"cannot parse: {str(exc).splitlines()[0]} (line {exc.raw_line})")
+    context = CodemodContext(filename=path)
+    context.scratch[SOURCE_KEY] = source  # the analysis reads the text, not a regenerated one
+    if analysis is not None:
+        context.scratch[ANALYSIS_KEY] = analysis
+    if relevance is not None:
+        context.scratch[RELEVANCE_KEY] = relevance
     try:
         # transform_module_impl, not transform_module: no rule reads metadata, and the metadata wrapper
         # would deep-copy the tree first
@@ -125,6 +162,11 @@ def migrate_source(
         return FileResult(path, error=f"cannot parse: {exc}")
     except Exception as exc:  # a rule bug must not stop the other files
         return FileResult(path, error=f"internal error in a rule: {type(exc).__name__}: {exc}")
+    if elided is not None:
+        restored = elided.restore(out)
+        if restored is None:
+            return None
+        out = restored
     if out == source:
         return FileResult(path)
     problem = _compiles(out, path)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
 
-from codemod.analysis import IMPORTED_KEY, SCRATCH_KEY, SOURCE_KEY, SYNTAX_KEY, Relevance, analysis_for
+from codemod.analysis import IMPORTED_KEY, SCRATCH_KEY, SOURCE_KEY, Analysis, Relevance, analysis_for
 from codemod.imports import DROPPED_USES_KEY, add_needed_imports, remove_unused_dbos_imports, remove_unused_module_imports
 from codemod.leftovers import Leftovers
 from codemod.rules import RULES, Target
@@ -27,6 +27,19 @@ NATIVE_ORDER: tuple[str, ...] = (
     "D2R106", "D2R105", "D2R103", "D2R104", "D2R107", "D2R108", "D2R109", "D2R110", "D2R111", "D2R112",
     "D2R115", "D2R113", "D2R114", "D2R116", "D2R102",
 )
+
+
+ANALYSIS_KEY = "dbos2resonate.analysis"  # the module's Analysis, when the engine made it before parsing
+RELEVANCE_KEY = "dbos2resonate.relevance"  # and the Relevance the pass uses (relevance_for)
+
+
+def relevance_for(analysis: Analysis, target: Target) -> Relevance | None:
+    """Which statements the pass visits for ``target``; None: the module has nothing to migrate."""
+    if not (analysis.facts.imports_dbos or analysis.facts.functions):
+        return None
+    if target is Target.SHIM:
+        return Relevance.for_words(analysis.source, analysis.tree, {"dbos"})  # only imports change
+    return analysis.relevance
 
 
 class UnparseableModule(Exception):
@@ -68,22 +81,23 @@ class Migrate(Codemod):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         scratch = self.context.scratch
-        analysis = analysis_for(self.context, tree)
+        analysis = scratch.pop(ANALYSIS_KEY, None) or analysis_for(self.context, tree)
+        relevance = scratch.pop(RELEVANCE_KEY, None)
         scratch.pop(SOURCE_KEY, None)
         scratch.pop(IMPORTED_KEY, None)
-        scratch.pop(SYNTAX_KEY, None)
         scratch[ENABLED_KEY] = self.enabled
         scratch.setdefault(APPLIED_KEY, set())
         if analysis is None:
             # libcst parsed what CPython's parser does not (syntax of another Python version): say so, do not skip
             raise UnparseableModule("Python's own parser rejects it (the analysis needs it)")
-        if not (analysis.facts.imports_dbos or analysis.facts.functions):
+        if relevance is None:
+            relevance = relevance_for(analysis, self.target)
+        if relevance is None:
             return tree
         facts = scratch[SCRATCH_KEY] = analysis.facts
         if self.target is Target.SHIM:
             if "D2R101" not in self.enabled:
                 return tree
-            relevance = Relevance.for_words(analysis.source, analysis.tree, {"dbos"})  # only imports change
             return Run(self.context, facts, [ShimImports], self.enabled, relevance).transform(tree)
         source = analysis.source
         rules = [
@@ -93,7 +107,7 @@ class Migrate(Codemod):
             and (transformer := RULES[code].transformer) is not None
             and transformer.should_run(facts, source)  # type: ignore[attr-defined]
         ]
-        run = Run(self.context, facts, rules, self.enabled, analysis.relevance, Leftovers(facts, self.enabled))
+        run = Run(self.context, facts, rules, self.enabled, relevance, Leftovers(facts, self.enabled))
         tree = run.transform(tree)
         tree = add_needed_imports(tree, self.context)
         tree = remove_unused_module_imports(tree, scratch.pop(DROPPED_USES_KEY, set()))
