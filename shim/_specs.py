@@ -11,6 +11,7 @@ from typing import Any
 from shim.errors import DBOSConflictingRegistrationError
 
 DEFAULT_MAX_RECOVERY_ATTEMPTS = 100
+MAX_RETRY_INTERVAL_SECONDS = 3600.0  # DBOS never waits longer than an hour between a step's attempts
 
 logger = logging.getLogger("dbos")
 
@@ -39,7 +40,7 @@ class StepSpec:
 
     def delay_after(self, attempt: int) -> float:
         """Seconds to wait after failed attempt ``attempt`` (1-based), as DBOS computes it."""
-        return self.interval_seconds * self.backoff_rate ** (attempt - 1)
+        return min(self.interval_seconds * self.backoff_rate ** (attempt - 1), MAX_RETRY_INTERVAL_SECONDS)
 
 
 def qualified_name(fn: Callable[..., Any]) -> str:
