@@ -1,10 +1,13 @@
 """Engine throughput on a generated DBOS-style tree vs the floor of plain libcst parse + print.
 
-    .venv/bin/python bench/codemod.py [--files 60] [--jobs 2] [--repeat 3]
+    .venv/bin/python bench/codemod.py [--files 60] [--blocks 8] [--plain 0] [--jobs 2] [--repeat 3]
 
 Prints lines/second for both and their ratio (engine / floor); with ``--jobs N`` also the engine's speed
 with N processes and its speed-up over one. The floor is what any libcst codemod pays at least; the engine
-adds analysis, the rules, import fix-ups and a compile check of the output. Rounds alternate floor and
+adds analysis, the rules, import fix-ups and a compile check of the output, and saves the parse and print of the
+top-level blocks no rule acts on (``codemod.elide``). The default tree is dense with DBOS code: every function
+but one in four is a step or a workflow. ``--plain N`` adds N blocks of code without DBOS per file (a model
+class and a function, as services have), for a tree closer to an application's. Rounds alternate floor and
 engine and each figure is the best of its rounds (``--repeat``), so a busy machine skews both alike.
 """
 
@@ -73,6 +76,28 @@ def order_{i}_{j}(url: str, amount: int) -> str:
 
 '''
 
+PLAIN = '''
+
+class Invoice_{i}_{k}:
+    """An invoice line of service {i}."""
+
+    def __init__(self, sku: str, quantity: int, unit_cents: int) -> None:
+        self.sku = sku
+        self.quantity = quantity
+        self.unit_cents = unit_cents
+
+    def total(self) -> int:
+        return self.quantity * self.unit_cents
+
+
+def summarize_{i}_{k}(invoices: list[Invoice_{i}_{k}]) -> dict[str, int]:
+    totals: dict[str, int] = {{}}
+    for invoice in invoices:
+        totals[invoice.sku] = totals.get(invoice.sku, 0) + invoice.total()
+    return totals
+
+'''
+
 FOOTER = '''
 async def main() -> None:
     DBOS.launch()
@@ -82,10 +107,15 @@ async def main() -> None:
 '''
 
 
-def make_tree(root: Path, files: int, blocks: int) -> int:
+def make_tree(root: Path, files: int, blocks: int, plain: int = 0) -> int:
     lines = 0
     for i in range(files):
-        text = TEMPLATE.format(i=i) + "".join(BLOCK.format(i=i, j=j) for j in range(blocks)) + FOOTER.format(i=i)
+        text = (
+            TEMPLATE.format(i=i)
+            + "".join(BLOCK.format(i=i, j=j) for j in range(blocks))
+            + "".join(PLAIN.format(i=i, k=k) for k in range(plain))
+            + FOOTER.format(i=i)
+        )
         (root / f"svc_{i}.py").write_text(text)
         lines += text.count("\n")
     return lines
@@ -104,12 +134,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=60)
     parser.add_argument("--blocks", type=int, default=8, help="workflow+steps blocks per file")
+    parser.add_argument("--plain", type=int, default=0, help="blocks of code without DBOS per file")
     parser.add_argument("--jobs", type=int, default=1, help="also time migrate with -j JOBS (speed-up vs -j 1)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each time is the best of them")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        lines = make_tree(root, args.files, args.blocks)
+        lines = make_tree(root, args.files, args.blocks, args.plain)
         files = list(iter_python_files([root]))
         texts = [f.read_text() for f in files]
         results: list = []
