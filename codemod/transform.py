@@ -34,6 +34,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codemod.analysis import Facts, Relevance
+from codemod.comprehensions import as_list_comprehension, contains_await, eagerly_consumed
 from codemod.todo import TODO_PATTERN, todo_comment
 
 if TYPE_CHECKING:
@@ -359,6 +360,8 @@ class Run:
         self._incoming: list[str] = []  # TODOs for the next statement to be visited
         self._carried: set[str] = set()  # TODOs that moved from a removed statement to the next one
         self.instance_told = False  # a TODO already says the module lacks the ``resonate`` instance
+        self._eager: set[int] = set()  # ids of generator expressions a builtin reads to the end at once
+        self._shadowed = facts.module_names | facts.imported_names  # builtins the module rebinds
         self._dbos_names = facts.dbos_names
         # per statement being visited: how many DBOS names its own code (not its nested blocks) still holds
         self._mentions: list[int] = []
@@ -445,6 +448,9 @@ class Run:
                 self.primary.add(id(node.value))  # type: ignore[attr-defined]
             elif kind == "call":
                 self.primary.add(id(node.func))  # type: ignore[attr-defined]
+                eager = eagerly_consumed(node, self._shadowed)  # type: ignore[arg-type]
+                if eager is not None:
+                    self._eager.add(id(eager))
             elif kind == "import":
                 children = False  # nothing in an import statement is a rule's business but the statement itself
             else:
@@ -467,7 +473,10 @@ class Run:
                 elif kind == "lambda":
                     self.frames.append(Frame("lambda"))
                 elif kind == "genexp":
-                    self.frames.append(Frame("genexp"))
+                    if id(node) in self._eager:
+                        kind = "eager"  # no frame: its calls are rewritten as in a list comprehension
+                    else:
+                        self.frames.append(Frame("genexp"))
                 elif kind == "with" and self._sets_workflow_id(node):  # type: ignore[arg-type]
                     self.set_id_blocks.append(SetIdBlock(node))  # type: ignore[arg-type]
                 elif t is cst.If and not self.frames and self.main_block_converts(node):  # type: ignore[arg-type]
@@ -504,6 +513,10 @@ class Run:
         else:
             result = node
         if kind is None or kind == "value" or kind == "call" or kind == "import":
+            return result
+        if kind == "eager":
+            if type(result) is cst.GeneratorExp and contains_await(result) and not contains_await(node):
+                return as_list_comprehension(result)  # an await would make it an async generator
             return result
         if kind in ("def", "class", "lambda", "genexp", "main"):
             self.frames.pop()

@@ -44,6 +44,9 @@ RUNS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     "saga": (),
     "saga_trip": (),
     "human_in_the_loop": (),  # its DBOSClient is the program's own Resonate (D2R116), get_all_events D2R112
+    "queue_fan_out": (),  # enqueues become ctx.run futures in the workflow, resonate.run outside (D2R113)
+    "reminders": (),  # DBOS.sleep between steps becomes ctx.sleep (D2R107)
+    "child_workflows": (),  # children called, started and awaited, fanned out; no child id is read (D2R105)
     # basket_workflow starts quote_workflow as a child and reports the child's id: Resonate names it
     # `basket-1:3`, DBOS `basket-1-3` (same position, another separator)
     "async_workflow": tuple(
@@ -178,48 +181,6 @@ def _diff(expected: Any, actual: Any) -> str:
 
 # ── rules no fixture program exercises: a DBOS program inline, run under real DBOS and migrated ───────────
 
-FAN_OUT = '''\
-"""The seed's fan-out / fan-in: a workflow enqueues one child per task on a queue and joins their results."""
-
-import os
-
-from dbos import DBOS, DBOSConfig, Queue
-
-config: DBOSConfig = {"name": "fan-out", "system_database_url": os.environ["D2R_DB_URL"]}
-DBOS(config=config)
-
-queue = Queue("example_queue", concurrency=2)
-done: list[str] = []
-
-
-@DBOS.step()
-def record(task: str) -> str:
-    done.append(task)
-    return task.upper()
-
-
-@DBOS.workflow()
-def process_task(task: str) -> str:
-    return record(task)
-
-
-@DBOS.workflow()
-def process_tasks(tasks: list[str]) -> list[str]:
-    task_handles = []
-    for task in tasks:
-        handle = queue.enqueue(process_task, task)
-        task_handles.append(handle)
-    return [handle.get_result() for handle in task_handles]
-
-
-def main() -> dict:
-    DBOS.launch()
-    trace = {"results": process_tasks(["a", "b", "c", "d"])}
-    trace["each_task_ran_once"] = sorted(done)
-    DBOS.destroy()
-    return trace
-'''
-
 MESSAGES = '''\
 """Messages and events: messages sent before the workflow waits arrive in FIFO order per topic, a silent topic
 times out to None, the workflow messages itself on the default topic, and events are last-writer-wins."""
@@ -342,7 +303,7 @@ def main() -> dict:
     return trace
 '''
 
-INLINE_PROGRAMS = {"fan_out": FAN_OUT, "messages": MESSAGES, "streams": STREAMS}
+INLINE_PROGRAMS = {"messages": MESSAGES, "streams": STREAMS}
 
 
 @pytest.mark.slow
