@@ -32,7 +32,14 @@ from libcst.codemod import CodemodContext
 
 from codemod.analysis import SOURCE_KEY, Analysis, Imported, Relevance, analyse_source
 from codemod.elide import Elided, elide
-from codemod.pipeline import ANALYSIS_KEY, RELEVANCE_KEY, Migrate, UnparseableModule, enabled_codes, relevance_for
+from codemod.pipeline import (
+    ANALYSIS_KEY,
+    RELEVANCE_KEY,
+    Migrate,
+    UnparseableModule,
+    enabled_codes,
+    relevance_for,
+)
 from codemod.project import ParsedTrees, Project, module_name, scan
 from codemod.rules import Target
 from codemod.todo import TODO_PATTERN
@@ -114,19 +121,22 @@ def migrate_source(
     if project is not None and project.modules:
         module_path = Path(path)
         name, package = module_name(module_path), module_path.stem == "__init__"
-        imported = lambda tree: project.imported(name, package, tree)  # noqa: E731
+        imported = lambda tree: project.imported(name, package, tree)
     analysis = analyse_source(source, imported, syntax)
-    if analysis is not None:
-        relevance = relevance_for(analysis, options.target)
-        elided = elide(source, analysis.tree, relevance) if elision and relevance is not None else None
+    relevance = relevance_for(analysis, options.target) if analysis is not None else None
+    if elision and analysis is not None and relevance is not None:
+        elided = elide(source, analysis.tree, relevance)
         if elided is not None:
-            relevance.placeholders = elided.names  # type: ignore[union-attr]
+            relevance.placeholders = elided.names
             result = _migrate(elided.text, source, path, options, analysis, relevance, elided)
             if result is not None:
                 return result
             # the placeholders did not come back as given: migrate the whole text, with a fresh analysis
             analysis = analyse_source(source, imported)
-    return _migrate(source, source, path, options, analysis, None, None) or FileResult(path, error="internal error")
+            relevance = None
+    result = _migrate(source, source, path, options, analysis, relevance, None)
+    assert result is not None  # only a restore can fail, and there is none without placeholders
+    return result
 
 
 def _migrate(
