@@ -139,6 +139,11 @@ class StepDecorator(RuleTransformer):
             # DBOS runs a step called from a step as a plain call; so does this
             self.mark_applied()
             return updated_node.with_changes(args=[cst.Arg(build.name("ctx")), *updated_node.args])
+        if self.frame is not None and self.frame.kind == "genexp":
+            self.todo(self.CODE, f"`{fn}` is called in a generator expression that is read lazily, where "
+                      f"`await ctx.run({fn}, ...)` cannot go: write it as a loop (or a list comprehension, if "
+                      "every item may run)")
+            return updated_node
         self.todo(self.CODE, f"`{fn}` is called outside a workflow; it now takes a Context first: "
                   f"call it from a workflow with `await ctx.run({fn}, ...)`")
         return updated_node
@@ -152,7 +157,12 @@ RULE = Rule(
         "Resonate has no step type: any function passed to `ctx.run` is a durable step. The decorator goes, the "
         "function gains `ctx: Context` as its first parameter (Resonate passes it), and calls of it inside "
         "workflows become `await ctx.run(step, ...)`. A step called from another step stays a plain call, as in "
-        "DBOS, with `ctx` passed along.\n\n"
+        "DBOS, with `ctx` passed along. In a generator expression that `sum`, `list`, `tuple`, `set`, `dict`, "
+        "`sorted`, `min`, `max` or `str.join` reads to the end at once, the calls are rewritten too and the "
+        "expression becomes a list comprehension (an `await` would make it an asynchronous generator, which those "
+        "cannot read); the steps run in the same order and the first error stops them at the same item. One read "
+        "lazily (`any`, `all`, `next`, a function of yours) gets a TODO: it may stop early, so it becomes a loop by "
+        "hand. The same holds for child workflows (D2R103) and handles (D2R105).\n\n"
         "Retries: DBOS steps do not retry unless `retries_allowed=True`; Resonate retries by default, so the "
         "`Resonate(...)` instance D2R102 writes has `retry_policy=Never()`. A step with retries gets "
         "`ctx.options(retry_policy=...)` on each call, a policy that waits exactly what DBOS waits before retry k, "
@@ -285,6 +295,45 @@ RULE = Rule(
                 await ctx.options(retry_policy=StepRetries(interval_seconds=1.0, max_attempts=3, backoff_rate=2.0)).run(reserve, item)
                 await ctx.options(retry_policy=StepRetries(interval_seconds=0.5, max_attempts=5, backoff_rate=1.5)).run(charge, item)
                 return await ctx.options(retry_policy=ship_retries).run(ship, item)
+            ''',
+        ),
+        Example(
+            title="Steps in a generator expression: one a builtin reads at once becomes a list comprehension",
+            before='''
+            from dbos import DBOS
+
+            @DBOS.step()
+            def price(item: str, quantity: int) -> int:
+                return quantity * 100
+
+            @DBOS.step()
+            def in_stock(item: str) -> bool:
+                return True
+
+            @DBOS.workflow()
+            def quote(lines: dict[str, int]) -> dict:
+                total = sum(price(item, n) for item, n in lines.items())
+                labels = ", ".join(f"{n} x {item}" for item, n in lines.items())
+                available = all(in_stock(item) for item in lines)
+                return {"total": total, "labels": labels, "available": available}
+            ''',
+            after='''
+            from resonate.context import Context
+
+            def price(ctx: Context, item: str, quantity: int) -> int:
+                return quantity * 100
+
+            def in_stock(ctx: Context, item: str) -> bool:
+                return True
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def quote(ctx: Context, lines: dict[str, int]) -> dict:
+                total = sum([await ctx.run(price, item, n) for item, n in lines.items()])
+                labels = ", ".join(f"{n} x {item}" for item, n in lines.items())
+                # TODO(dbos2resonate): D2R104 `in_stock` is called in a generator expression that is read lazily, where `await ctx.run(in_stock, ...)` cannot go: write it as a loop (or a list comprehension, if every item may run). See docs/rules/D2R104.md
+                available = all(in_stock(item) for item in lines)
+                return {"total": total, "labels": labels, "available": available}
             ''',
         ),
     ),
