@@ -18,7 +18,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from codemod.engine import migrate_source
 from tests.support.resonate_server import running_server
 
