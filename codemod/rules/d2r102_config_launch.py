@@ -8,8 +8,15 @@ from codemod import build
 from codemod.analysis import Facts
 from codemod.imports import DROPPED_USES_KEY
 from codemod.rules.base import Example, Rule
+from codemod.rules.d2r110_scheduled import NEEDS_SERVER, SERVER_SCHEDULES_KEY
 from codemod.todo import todo_comment
-from codemod.transform import INSTANCE, RuleTransformer, insert_after_imports, is_main_guard, with_comments
+from codemod.transform import (
+    INSTANCE,
+    RuleTransformer,
+    insert_after_imports,
+    is_main_guard,
+    with_comments,
+)
 
 IN_MEMORY = (
     "local Resonate keeps its state in memory: unlike DBOS's system database it does not survive the process; "
@@ -169,7 +176,10 @@ class ConfigLaunch(RuleTransformer):
             return updated_node
         self.add_needed_import("resonate.resonate", "Resonate")
         self.add_needed_import("resonate.retry", "Never")
-        stmt = with_comments(instance_statement(), [todo_comment(self.CODE, n) for n in (IN_MEMORY, *self._notes)])
+        # a module with server schedules has one TODO about the server, which also says where the state goes
+        first = todo_comment("D2R110", NEEDS_SERVER) if self.context.scratch.get(SERVER_SCHEDULES_KEY) else \
+            todo_comment(self.CODE, IN_MEMORY)
+        stmt = with_comments(instance_statement(), [first, *(todo_comment(self.CODE, n) for n in self._notes)])
         return insert_after_imports(updated_node, [stmt])  # type: ignore[list-item]
 
 
