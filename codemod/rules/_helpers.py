@@ -69,11 +69,12 @@ def _parse(template: str) -> tuple[Helper, ...]:
         else:  # ``name: T = value``
             name = stmt.body[0].target.value  # type: ignore[attr-defined]
         comments = tuple(line for line in stmt.leading_lines if line.comment is not None)
-        out.append((name, stmt.with_changes(leading_lines=comments), frozenset(_names(stmt))))
+        out.append((name, stmt.with_changes(leading_lines=comments), frozenset(names_in(stmt))))
     return tuple(out)
 
 
-def _names(node: cst.CSTNode) -> set[str]:
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every name ``node`` holds (identifiers, attribute names and keywords included)."""
     found: set[str] = set()
 
     class _Collect(cst.CSTVisitor):

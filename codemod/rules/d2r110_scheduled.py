@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from codemod.rules._helpers import names_in
 from codemod.rules._schedules import (
     ENSURE,
     FIRST_TIME,
@@ -114,17 +115,6 @@ def _literal_arg(call: cst.BaseExpression, keyword: str | None) -> str | None:
     return None
 
 
-def _names_in(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
-
-    node.visit(_Collect())
-    return found
-
-
 def _called(stmt: cst.BaseStatement) -> cst.Call | None:
     """The call an expression statement is made of (``f(...)`` on a line of its own)."""
     if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
@@ -213,7 +203,7 @@ class Scheduled(RuleTransformer):
         self.mark_applied()
         if schedule.offset_seconds:
             self.add_needed_import("datetime", "timedelta")
-        used = _names_in(original_node.body)
+        used = names_in(original_node.body)
         needed = [h for p, h in ((schedule.scheduled_param, TICK_TIME), (schedule.actual_param, FIRST_TIME)) if p in used]
         SCHEDULE_HELPERS.need(self.context, *needed)
         ctx_param, *_ = updated_node.params.params  # D2R103 put ctx first; DBOS's two arguments follow
@@ -300,7 +290,8 @@ RULE = Rule(
         "with the exact `await resonate.schedule(...)` to add where the program starts.\n\n"
         "What changes: Resonate's server fires a tick that fell while it was down when it comes back, and a tick "
         "waits for a worker, where DBOS skipped ticks that fell while it was not running; a tick's promise is "
-        "named `{name}-{ms}`, not DBOS's `sched-{name}-{iso time}`.\n\n"
+        "named `{name}-{ms}`, not DBOS's `sched-{name}-{iso time}`; with an offset, a program started between a "
+        "minute tick and its offset does not run that tick (DBOS would, a few seconds after starting).\n\n"
         "An expression with no 5-field form (every second, several seconds values, ...) keeps its decorator "
         "with D2R208's TODO; a cron that is not a literal, or a workflow D2R103 does not convert, keeps a TODO "
         "with the steps. The schedule management APIs (`create_schedule`, `apply_schedules`, ...) get a TODO "

@@ -108,9 +108,8 @@ def test_a_migrated_schedule_runs_once_per_tick_with_dbos_scheduled_time_across_
     async def tick(server: ProtocolServer, module: ModuleType, at_ms: int) -> None:
         """Move the clock to a tick and wait for both workflows' runs of it to finish."""
         clock.now = at_ms
-        for name in CRONS:
-            promise_id = f"{name}-{at_ms}"
-            await until(lambda: server.store.state.promises.get(promise_id), f"{promise_id} to fire")
+        for promise_id in (f"{name}-{at_ms}" for name in CRONS):
+            await until(lambda p=promise_id: server.store.state.promises.get(p), f"{promise_id} to fire")
             await (await module.resonate.get(promise_id)).result()
 
     async def life(server: ProtocolServer, path: Path, at: list[int]) -> list[tuple[str, datetime, datetime | None]]:
