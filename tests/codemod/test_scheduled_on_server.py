@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
@@ -61,6 +62,7 @@ MINUTE = 60_000
 HOUR = 60 * MINUTE
 PATIENCE = 60.0  # an upper bound, reached only when something is broken
 _lives = count()
+Run = tuple[str, datetime, datetime | None]  # a workflow's name and the two times it was given
 
 
 def migrated(url: str) -> str:
@@ -96,6 +98,42 @@ async def until[T](probe: Callable[[], T | None], what: str) -> T:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@asynccontextmanager
+async def served(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[ProtocolServer, Path]]:
+    """``dbos2resonate serve``'s app on ``clock``, and the migrated program (pointed at it) as a file."""
+    store = JournaledState(tmp_path / "server.sqlite", compact_after=1000, checkpoint_every=None)
+    server = ProtocolServer(store, clock=clock)
+    stopping, bound = asyncio.Event(), asyncio.get_running_loop().create_future()
+    serving = asyncio.create_task(serve(server, "127.0.0.1", 0, stopping, bound.set_result))
+    path = tmp_path / "ticks_app.py"
+    path.write_text(migrated(await bound))
+    try:
+        yield server, path
+    finally:
+        stopping.set()
+        await serving
+        store.close()
+
+
+async def life(server: ProtocolServer, path: Path, clock: FakeClock, ticks: list[int]) -> list[Run]:
+    """Start the program, move the clock to each tick and wait for both workflows' runs of it, stop."""
+    module = load(path)
+    await module.main()
+    await until(lambda: server.delivery.listening(DEFAULT_GROUP) or None, "the program to listen")
+    for at_ms in ticks:
+        clock.now = at_ms
+        for promise_id in (f"{name}-{at_ms}" for name in CRONS):
+            await until(lambda p=promise_id: server.store.state.promises.get(p), f"{promise_id} to fire")
+            await (await module.resonate.get(promise_id)).result()
+    await module.resonate.stop()
+    return module.RUNS
+
+
+def schedules(server: ProtocolServer) -> dict[str, tuple[str, int, int]]:
+    """The server's schedules: cron, creation time and next run, by id."""
+    return {s.id: (s.cron, s.created_at, s.next_run_at) for s in server.store.state.schedules.values()}
+
+
 def test_a_migrated_schedule_runs_once_per_tick_with_dbos_scheduled_time_across_a_restart(tmp_path: Path) -> None:
     # the server's clock runs ahead of the real one: a durable sleep the SDK measures on the real clock is then
     # already due on the server's, so the 30 s offset costs no waiting. The program starts past the offset of
@@ -105,45 +143,19 @@ def test_a_migrated_schedule_runs_once_per_tick_with_dbos_scheduled_time_across_
     clock = FakeClock(start)
     ticks = [hour + m * 5 * MINUTE for m in (1, 2, 3)]  # the Resonate cron's first three, in ms
 
-    async def tick(server: ProtocolServer, module: ModuleType, at_ms: int) -> None:
-        """Move the clock to a tick and wait for both workflows' runs of it to finish."""
-        clock.now = at_ms
-        for promise_id in (f"{name}-{at_ms}" for name in CRONS):
-            await until(lambda p=promise_id: server.store.state.promises.get(p), f"{promise_id} to fire")
-            await (await module.resonate.get(promise_id)).result()
+    async def go() -> tuple[list[Run], list[Run], dict[str, Any], dict[str, Any], list[str]]:
+        async with served(tmp_path, clock) as (server, path):
+            first = await life(server, path, clock, ticks[:2])
+            found = schedules(server)  # what the restart finds
+            second = await life(server, path, clock, ticks[2:])
+            fired = [p for p in server.store.state.promises if p.startswith(tuple(f"{n}-" for n in CRONS))]
+            return first, second, found, schedules(server), sorted(p for p in fired if ":" not in p)
 
-    async def life(server: ProtocolServer, path: Path, at: list[int]) -> list[tuple[str, datetime, datetime | None]]:
-        module = load(path)
-        await module.main()
-        await until(lambda: server.delivery.listening(DEFAULT_GROUP) or None, "the program to listen")
-        for at_ms in at:
-            await tick(server, module, at_ms)
-        await module.resonate.stop()
-        return module.RUNS
+    first, second, found, after, fired = asyncio.run(go())
 
-    async def go() -> tuple[list[Any], list[Any], dict[str, int], list[str]]:
-        store = JournaledState(tmp_path / "server.sqlite", compact_after=1000, checkpoint_every=None)
-        server = ProtocolServer(store, clock=clock)
-        stopping, bound = asyncio.Event(), asyncio.get_running_loop().create_future()
-        serving = asyncio.create_task(serve(server, "127.0.0.1", 0, stopping, bound.set_result))
-        path = tmp_path / "ticks_app.py"
-        path.write_text(migrated(await bound))
-        first = await life(server, path, ticks[:2])
-        armed = {s.id: (s.created_at, s.next_run_at) for s in store.state.schedules.values()}
-        second = await life(server, path, ticks[2:])
-        assert {s.id: (s.created_at, s.next_run_at) for s in store.state.schedules.values()} == {
-            name: (start, ticks[2] + 5 * MINUTE) for name in CRONS
-        }
-        fired = sorted(p for p in store.state.promises if p.startswith(tuple(f"{n}-" for n in CRONS)) and ":" not in p)
-        stopping.set()
-        await serving
-        store.close()
-        return first, second, armed, fired
-
-    first, second, armed, fired = asyncio.run(go())
-
-    # what the restart found: the two schedules the first start created, armed for the third tick (not re-made)
-    assert armed == {name: (start, ticks[2]) for name in CRONS}
+    # the two schedules the first start created stay the only ones, armed as before (a restart does not re-make them)
+    assert found == {name: (RESONATE_CRON, start, ticks[2]) for name in CRONS}
+    assert after == {name: (RESONATE_CRON, start, ticks[2] + 5 * MINUTE) for name in CRONS}
     assert fired == sorted(f"{name}-{at}" for name in CRONS for at in ticks)  # each tick once
     runs = first + second
     for name, cron in CRONS.items():
@@ -151,6 +163,24 @@ def test_a_migrated_schedule_runs_once_per_tick_with_dbos_scheduled_time_across_
     actual = [a for n, _, a in runs if n == "every_five"]
     assert all(a is not None and a.tzinfo == UTC for a in actual)
     assert sorted(n for n, _, _ in second) == ["every_five", "half_minute_late"]  # the restart ran only the new tick
+
+
+def test_a_restart_with_a_changed_cron_replaces_the_schedule(tmp_path: Path) -> None:
+    hour = (time.time_ns() // 1_000_000 // HOUR + 2) * HOUR
+    clock = FakeClock(hour + 45_000)
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with served(tmp_path, clock) as (server, path):
+            await life(server, path, clock, [])
+            before = schedules(server)
+            clock.now = hour + 2 * MINUTE
+            path.write_text(path.read_text().replace('"every_five", "*/5 * * * *"', '"every_five", "0 * * * *"'))
+            await life(server, path, clock, [])
+            return before, schedules(server)
+
+    before, after = asyncio.run(go())
+    assert before["every_five"] == (RESONATE_CRON, hour + 45_000, hour + 5 * MINUTE)
+    assert after == {**before, "every_five": ("0 * * * *", hour + 2 * MINUTE, hour + HOUR)}
 
 
 def test_the_dbos_ticks_oracle_agrees_with_the_resonate_cron_plus_offset() -> None:
