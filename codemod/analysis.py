@@ -481,11 +481,11 @@ def _collect_queues(facts: Facts, tree: ast.Module, mentions: _Mentions, stateme
     if not facts.queues and "enqueue_workflow" not in mentions.source:
         return
     # an enqueue converts when it is called directly by a workflow, an async function or an entry point
-    convertible_tops = {
-        n for n, f in facts.functions.items() if f.kind == "workflow"
-    } | facts.entry_points | {
+    workflows = {n for n, f in facts.functions.items() if f.kind == "workflow"}
+    convertible_tops = workflows | facts.entry_points | {
         s.name for s in tree.body if isinstance(s, ast.AsyncFunctionDef) and s.name not in facts.functions
     }
+    children_with_ids = _statements_under_set_workflow_id(facts, tree, workflows)
     uses = dict.fromkeys(facts.queues, 0)
     converts = dict.fromkeys(facts.queues, 0)
     api_uses = api_converts = 0
@@ -494,6 +494,8 @@ def _collect_queues(facts: Facts, tree: ast.Module, mentions: _Mentions, stateme
         if not any(lines[st.first:st.last + 1]):
             continue
         direct = not st.nested and isinstance(st.top, _FUNCTION_TYPES) and st.top.name in convertible_tops
+        if direct and id(st.node) in children_with_ids:
+            direct = False  # D2R113 leaves an enqueue under SetWorkflowID in a workflow: ctx.run takes no id
         own = set(map(id, _own_nodes(st.node)))  # not inside a lambda
         for node in (n for child in _own_children(st.node) for n in ast.walk(child)):
             if type(node) is ast.Name and node.id in uses and isinstance(node.ctx, ast.Load):
@@ -510,6 +512,32 @@ def _collect_queues(facts: Facts, tree: ast.Module, mentions: _Mentions, stateme
     for name, queue in facts.queues.items():
         queue.removable = uses[name] == converts[name] and uses[name] > 0
     facts.enqueue_workflow_removable = 0 < api_uses == api_converts
+
+
+def _statements_under_set_workflow_id(facts: Facts, tree: ast.Module, workflows: set[str]) -> set[int]:
+    """ids of the statements inside a ``with SetWorkflowID(...):`` block in a module-level workflow (one of
+    ``workflows``, or one migrated before)."""
+    found: set[int] = set()
+    for top in tree.body:
+        if not (isinstance(top, _FUNCTION_TYPES) and (top.name in workflows or _takes_context(top))):
+            continue
+        for node in ast.walk(top):
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+                isinstance(i.context_expr, ast.Call)
+                and facts.resolve_name(_ast_dotted(i.context_expr.func) or "") == "SetWorkflowID"
+                for i in node.items
+            ):
+                found.update(id(n) for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.stmt))
+    return found
+
+
+def _takes_context(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``node`` takes ``ctx: Context`` first, as a Resonate function does (a workflow migrated before)."""
+    params = [*node.args.posonlyargs, *node.args.args]
+    hint = params[0].annotation if params and params[0].arg == "ctx" else None
+    return (isinstance(hint, ast.Name) and hint.id == "Context") or (
+        isinstance(hint, ast.Attribute) and hint.attr == "Context"
+    )
 
 
 def _own_children(node: ast.AST) -> list[ast.AST]:

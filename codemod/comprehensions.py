@@ -60,3 +60,9 @@ def contains_await(node: cst.CSTNode) -> bool:
 def as_list_comprehension(genexp: cst.GeneratorExp) -> cst.ListComp:
     """``[elt for ...]``: the brackets take the place of the generator's own parentheses, if it had any."""
     return cst.ListComp(elt=genexp.elt, for_in=genexp.for_in)
+
+
+def lazily_read_todo(fn: str, durable_call: str) -> str:
+    """The TODO for ``fn`` called in a generator expression read lazily, where ``durable_call`` cannot go."""
+    return (f"`{fn}` is called in a generator expression that is read lazily, where `{durable_call}` cannot go: "
+            "write it as a loop (or a list comprehension, if every item may run)")

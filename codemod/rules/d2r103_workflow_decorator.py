@@ -6,6 +6,7 @@ import libcst as cst
 
 from codemod import build
 from codemod.analysis import Facts
+from codemod.comprehensions import lazily_read_todo
 from codemod.rules.base import Example, Rule
 from codemod.transform import INSTANCE, RuleTransformer
 
@@ -21,6 +22,17 @@ def add_ctx_param(node: cst.FunctionDef) -> cst.FunctionDef:
             param = param.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
         new = params.with_changes(params=(param, *params.params))
     return node.with_changes(params=new)
+
+
+def takes_context(node: cst.FunctionDef) -> bool:
+    """``node`` takes ``ctx: Context`` first, as a Resonate function does (a workflow migrated before)."""
+    params = (*node.params.posonly_params, *node.params.params)
+    if not params or params[0].name.value != "ctx" or params[0].annotation is None:
+        return False
+    hint = params[0].annotation.annotation
+    return (isinstance(hint, cst.Name) and hint.value == "Context") or (
+        isinstance(hint, cst.Attribute) and hint.attr.value == "Context"
+    )
 
 
 def runs_functions(func: cst.BaseExpression) -> bool:
@@ -120,6 +132,10 @@ class WorkflowDecorator(RuleTransformer):
             result = build.result_of(build.root_run(wf_id, updated_node.func, list(updated_node.args)))
             self.mark_applied()
             return result if facts.is_async else self.awaited(original_node, result)
+        durable_call = self._lazily_read_call(fn)
+        if durable_call is not None:
+            self.todo(self.CODE, lazily_read_todo(fn, durable_call))
+            return updated_node
         where = {
             "lambda": "inside a lambda",
             "genexp": "inside a generator expression",
@@ -127,6 +143,23 @@ class WorkflowDecorator(RuleTransformer):
         self.todo(self.CODE, f"`{fn}` is now an async Resonate function but is called {where}: "
                   f"from async code call `await {INSTANCE}.run(id, {fn}, ...).result()`")
         return updated_node
+
+
+    def _lazily_read_call(self, fn: str) -> str | None:
+        """How ``fn`` would be run where the generator expression read lazily that calls it is, if it is directly in
+        a workflow or in other async code."""
+        frames = self._frames
+        if not frames or frames[-1].kind != "genexp":
+            return None
+        outer = next((f for f in reversed(frames) if f.kind != "genexp"), None)
+        if outer is None or outer.kind != "function":
+            return None
+        facts = self.facts.functions.get(outer.name) if outer.module_level else None
+        if facts is not None and facts.kind == "workflow" and not facts.has_ctx_param:
+            return f"await ctx.run({fn}, ...)"
+        if facts is None and outer.is_async:
+            return f"await {INSTANCE}.run(id, {fn}, ...).result()"
+        return None
 
 
 RULE = Rule(

@@ -6,6 +6,7 @@ import libcst as cst
 
 from codemod import build
 from codemod.analysis import Facts, StepRetry
+from codemod.comprehensions import lazily_read_todo
 from codemod.rules._step_retries import (
     NO_RETRIES, POLICY_CLASS, RETRY_HELPERS, Policy, decorator_retries, exact_policy, helper_call, hoisted,
     insert_after_definitions, step_decorator,
@@ -140,9 +141,7 @@ class StepDecorator(RuleTransformer):
             self.mark_applied()
             return updated_node.with_changes(args=[cst.Arg(build.name("ctx")), *updated_node.args])
         if self.frame is not None and self.frame.kind == "genexp":
-            self.todo(self.CODE, f"`{fn}` is called in a generator expression that is read lazily, where "
-                      f"`await ctx.run({fn}, ...)` cannot go: write it as a loop (or a list comprehension, if "
-                      "every item may run)")
+            self.todo(self.CODE, lazily_read_todo(fn, f"await ctx.run({fn}, ...)"))
             return updated_node
         self.todo(self.CODE, f"`{fn}` is called outside a workflow; it now takes a Context first: "
                   f"call it from a workflow with `await ctx.run({fn}, ...)`")

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import libcst as cst
 
+from codemod.rules._enqueues import enqueue_of
 from codemod.rules.base import Example, Rule
+from codemod.rules.d2r103_workflow_decorator import takes_context
 from codemod.transform import INSTANCE, RuleTransformer, SetIdBlock, child_nodes
 
 START = ("DBOS.start_workflow", "DBOS.start_workflow_async")
+# why a workflow started under SetWorkflowID inside a workflow keeps its TODO (D2R106, D2R103, D2R113)
+CHILD_ID_IS_POSITIONAL = (
+    "inside a workflow Resonate names a child by its position (`{parent}:{n}`) and ctx.run, ctx.rpc and "
+    "ctx.detached take no id; if the id only made the child run once, drop SetWorkflowID (a child is replayed "
+    f"with its parent, not run again); if other code finds the child by this id, start it outside the workflow "
+    f"with `{INSTANCE}.run(id, fn, ...)`"
+)
 # nodes whose children run only sometimes, or more than once: the block's id cannot be placed statically there
 _CONDITIONAL = (
     cst.Match, cst.IfExp, cst.BooleanOperation,
@@ -20,6 +29,16 @@ class SetWorkflowId(RuleTransformer):
     CODE = "D2R106"
     TRIGGERS = ("SetWorkflowID",)
     DESCRIPTION = "Give the id of a with SetWorkflowID(id): block to the resonate.run of its first workflow."
+
+    def start(self, module: cst.Module) -> None:
+        self._in_resonate_function: list[bool] = []  # per function being visited: it takes ``ctx: Context``
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._in_resonate_function.append(takes_context(node))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self._in_resonate_function.pop()
+        return updated_node
 
     def _block(self, node: cst.With) -> SetIdBlock | None:
         blocks = self.run.set_id_blocks
@@ -38,9 +57,8 @@ class SetWorkflowId(RuleTransformer):
         self.todo(self.CODE, f"SetWorkflowID not converted: {why}")
 
     def _why_not(self, node: cst.With) -> str | None:
-        if self.in_workflow:
-            return ("inside a workflow a child's id is positional in Resonate (ctx.run); to fix it use ctx.detached "
-                    "or ctx.rpc")
+        if self.in_workflow or (self._in_resonate_function and self._in_resonate_function[-1]):
+            return CHILD_ID_IS_POSITIONAL
         if not self.in_async_plain:
             return f"the id must become the first argument of `{INSTANCE}.run(id, fn, ...)`, which needs async code"
         call = node.items[0].item
@@ -118,8 +136,12 @@ class SetWorkflowId(RuleTransformer):
                 return "workflow" if not wf.has_ctx_param else "a workflow with a ctx parameter"
             if func.value in self.facts.module_names and func.value not in self.facts.functions:
                 return f"`{func.value}` is called in the block and may start the workflow the id names"
+        enqueue = enqueue_of(self.facts, call)
+        if enqueue is not None:
+            return "workflow" if enqueue.workflow_and_args(call.args) is not None else (
+                f"a `{enqueue.what}` call it cannot follow")
         if isinstance(func, cst.Attribute) and func.attr.value.startswith("enqueue"):
-            return "an enqueue runs before its first workflow call"
+            return "an enqueue on a queue this module does not define runs before its first workflow call"
         return None
 
     def _contains_start(self, node: cst.CSTNode) -> bool:
@@ -162,10 +184,12 @@ RULE = Rule(
         "with the same id returns the stored result. Resonate takes the id as the first argument: "
         "`resonate.run(id, fn, ...)`, and calling it again with the same id yields the same promise.\n\n"
         "In async code outside a workflow the block is unwrapped: the first workflow it starts (a call of a "
-        "workflow, or `DBOS.start_workflow`) gets the block's id, and any later one a fresh id, as in DBOS. The "
+        "workflow, `DBOS.start_workflow`, or an enqueue on a queue of the module, D2R113) gets the block's id, "
+        "and any later one a fresh id, as in DBOS. The "
         "block may hold any statements (a `try`, several calls) as long as that first workflow call is certain to "
         "be the first: not in a branch or a loop of the block, and no call of one of the module's own functions "
-        "(which might start a workflow itself) or an enqueue before it. Anything else gets a TODO: synchronous "
+        "(which might start a workflow itself) or an enqueue on a queue defined elsewhere before it. Anything "
+        "else gets a TODO: synchronous "
         "code, blocks inside a workflow (Resonate's child ids are positional), `with SetWorkflowID(id) as x`, "
         "several context managers in one `with`. Resonate root ids must not contain `:`."
     ),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from codemod import build
-from codemod.analysis import ENQUEUE_APIS, ENQUEUE_METHODS, Facts
+from codemod.analysis import ENQUEUE_METHODS, Facts
+from codemod.rules._enqueues import enqueue_of
 from codemod.rules.base import Example, Rule
 from codemod.transform import INSTANCE, RuleTransformer
+
 
 class Queues(RuleTransformer):
     CODE = "D2R113"
@@ -21,55 +23,47 @@ class Queues(RuleTransformer):
     def start(self, module: cst.Module) -> None:
         self._enqueued: set[int] = set()  # ids of original ``enqueue_async`` calls this rule converted
 
-    def _enqueue(self, call: cst.Call) -> tuple[str, int, str] | None:
-        """(what the code calls, index of the workflow argument, the flow control lost) for an enqueue call."""
-        func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ENQUEUE_METHODS and isinstance(func.value, cst.Name):
-            queue = self.facts.queues.get(func.value.value)
-            if queue is not None:
-                limits = f" ({', '.join(queue.params)})" if queue.params else ""
-                return f"{func.value.value}.{func.attr.value}", 0, f"the queue `{func.value.value}`{limits}"
-            return None
-        api = self.facts.resolve(func)
-        if api in ENQUEUE_APIS:
-            return api, 1, "the named queue"
-        return None
-
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        found = self._enqueue(original_node)
-        if found is None:
+        enqueue = enqueue_of(self.facts, original_node)
+        if enqueue is None:
             return self._unknown_queue(original_node, updated_node)
-        what, index, queue = found
+        what = enqueue.what
         if not self.enabled("D2R103"):
             return updated_node  # the workflows stay DBOS workflows, and so do their queues
-        args = list(updated_node.args)
-        if len(args) <= index or args[index].keyword is not None or args[index].star or any(
-            a.keyword is not None or a.star for a in args[:index]
-        ):
+        split = enqueue.workflow_and_args(updated_node.args)
+        if split is None:
             self.todo(self.CODE, f"`{what}` not converted: the workflow must be its positional argument")
             return updated_node
-        fn, rest = args[index].value, args[index + 1:]
-        if self.in_set_workflow_id:
-            self.todo(self.CODE, f"`{what}` under SetWorkflowID is not converted: give the id to `{INSTANCE}.run`")
-            return updated_node
+        fn, rest = split
         if self.in_workflow:
+            if self.in_set_workflow_id:
+                self.todo(self.CODE, f"`{what}` under SetWorkflowID is not converted: in a workflow it would become "
+                          f"`ctx.run(fn, ...)`, which takes no id (D2R106)")
+                return updated_node
             new: cst.BaseExpression = build.ctx_run(fn, rest)
             self.run.made[id(original_node)] = "future"
             how = "a ctx.run future: the workflow starts at once, as a child of this one in this process, and is " \
                   "joined where its handle is awaited"
-        elif self.in_async_plain:
+        elif self.in_async_plain and not self.in_set_workflow_id:
             self.uses_instance()
-            self.add_needed_import("uuid")
-            new = build.root_run(build.new_id(), fn, rest)
+            wf_id = self.workflow_id_for(original_node)  # the id of its SetWorkflowID block (D2R106), else a fresh one
+            if wf_id is None:
+                self.add_needed_import("uuid")
+                wf_id = build.new_id()
+            new = build.root_run(wf_id, fn, rest)
             self.run.made[id(original_node)] = "root"
             how = f"`{INSTANCE}.run`: the workflow starts at once in this process"
+        elif self.in_set_workflow_id:
+            self.todo(self.CODE, f"`{what}` under SetWorkflowID is not converted: give the id to `{INSTANCE}.run` "
+                      "(D2R106 says why it did not)")
+            return updated_node
         else:
             self.todo(self.CODE, f"`{what}` needs async code: in a workflow it becomes `ctx.run(fn, ...)`, "
                       f"elsewhere `{INSTANCE}.run(id, fn, ...)`")
             return updated_node
         self.mark_applied()
-        self.todo(self.CODE, f"`{what}` became {how}; {queue} and its flow control (concurrency, rate limits, "
-                  "priorities, deduplication) no longer apply (D2R202)")
+        self.todo(self.CODE, f"`{what}` became {how}; {enqueue.queue} and its flow control (concurrency, rate "
+                  "limits, priorities, deduplication) no longer apply (D2R202)")
         if what.endswith("_async"):
             self._enqueued.add(id(original_node))
         return new
@@ -147,7 +141,13 @@ RULE = Rule(
         "partitions). Each converted enqueue carries a TODO saying so, naming the queue's limits; a module-level "
         "`Queue(...)` whose every use was converted is removed (its TODO moves to the next statement), as is "
         "`DBOS.register_queue(...)` when every `DBOS.enqueue_workflow` was. Enqueues from synchronous code or "
-        "under `SetWorkflowID` are left with a TODO, and so is an `.enqueue()` on a queue defined elsewhere."
+        "in a workflow under `SetWorkflowID` are left with a TODO (Resonate names a child by its position: "
+        "`ctx.run` takes no id), and so is an `.enqueue()` on a queue defined elsewhere.\n\n"
+        "`with SetWorkflowID(id):` around an enqueue is DBOS's way to make it idempotent (a retried request "
+        "enqueues nothing new). Outside a workflow the id goes to `resonate.run(id, fn, ...)`, which attaches "
+        "to the promise of that id when it exists, so the workflow runs once and each handle gives its stored "
+        "result, as in DBOS. As with a workflow call (D2R106), only the block's first workflow gets the id; "
+        "a later enqueue in the block gets a fresh one."
     ),
     examples=(
         Example(
@@ -190,6 +190,90 @@ RULE = Rule(
                     task_handles.append(handle)
                 # Wait for each task to complete and retrieve its result.
                 return [await handle for handle in task_handles]
+            ''',
+        ),
+        Example(
+            title="An idempotent enqueue: under SetWorkflowID outside a workflow the id goes to resonate.run",
+            before='''
+            from dbos import DBOS, Queue, SetWorkflowID
+
+            queue = Queue("payments", concurrency=5)
+
+            @DBOS.workflow()
+            def charge(order: str) -> str:
+                return f"charged {order}"
+
+            @DBOS.workflow()
+            def send_receipt(order: str) -> str:
+                return f"receipt for {order}"
+
+            async def handle_payment(request_id: str, order: str) -> list[str]:
+                # a retried request has the same id: its payment runs once
+                with SetWorkflowID(request_id):
+                    payment = queue.enqueue(charge, order)
+                    receipt = queue.enqueue(send_receipt, order)  # DBOS gives a second workflow of the block a fresh id
+                return [payment.get_result(), receipt.get_result()]
+            ''',
+            after='''
+            import uuid
+            from resonate.context import Context
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            # TODO(dbos2resonate): D2R113 the DBOS queue `queue` (concurrency) was removed: each enqueue became a Resonate call of its own (see their TODOs); Resonate's fan-out has no queue to limit it (D2R202). See docs/rules/D2R113.md
+            @resonate.register
+            async def charge(ctx: Context, order: str) -> str:
+                return f"charged {order}"
+
+            @resonate.register
+            async def send_receipt(ctx: Context, order: str) -> str:
+                return f"receipt for {order}"
+
+            async def handle_payment(request_id: str, order: str) -> list[str]:
+                # a retried request has the same id: its payment runs once
+                # TODO(dbos2resonate): D2R113 `queue.enqueue` became `resonate.run`: the workflow starts at once in this process; the queue `queue` (concurrency) and its flow control (concurrency, rate limits, priorities, deduplication) no longer apply (D2R202). See docs/rules/D2R113.md
+                payment = resonate.run(request_id, charge, order)
+                # TODO(dbos2resonate): D2R113 `queue.enqueue` became `resonate.run`: the workflow starts at once in this process; the queue `queue` (concurrency) and its flow control (concurrency, rate limits, priorities, deduplication) no longer apply (D2R202). See docs/rules/D2R113.md
+                receipt = resonate.run(str(uuid.uuid4()), send_receipt, order)  # DBOS gives a second workflow of the block a fresh id
+                return [await payment.result(), await receipt.result()]
+            ''',
+        ),
+        Example(
+            title="Under SetWorkflowID inside a workflow: a child's id cannot be chosen",
+            before='''
+            from dbos import DBOS, Queue, SetWorkflowID
+
+            queue = Queue("payments")
+
+            @DBOS.workflow()
+            def charge(order: str) -> str:
+                return f"charged {order}"
+
+            @DBOS.workflow()
+            def checkout(order: str) -> str:
+                with SetWorkflowID(f"charge-{order}"):
+                    payment = queue.enqueue(charge, order)
+                return payment.get_result()
+            ''',
+            after='''
+            from dbos import Queue, SetWorkflowID
+            from resonate.context import Context
+
+            # TODO(dbos2resonate): D2R113 `Queue` is not converted: an enqueue becomes a Resonate call (ctx.run in a workflow); the queue's flow control has no counterpart (D2R202). See docs/rules/D2R113.md
+            queue = Queue("payments")
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def charge(ctx: Context, order: str) -> str:
+                return f"charged {order}"
+
+            @resonate.register
+            async def checkout(ctx: Context, order: str) -> str:
+                # TODO(dbos2resonate): D2R106 SetWorkflowID not converted: inside a workflow Resonate names a child by its position (`{parent}:{n}`) and ctx.run, ctx.rpc and ctx.detached take no id; if the id only made the child run once, drop SetWorkflowID (a child is replayed with its parent, not run again); if other code finds the child by this id, start it outside the workflow with `resonate.run(id, fn, ...)`. See docs/rules/D2R106.md
+                with SetWorkflowID(f"charge-{order}"):
+                    # TODO(dbos2resonate): D2R113 `queue.enqueue` under SetWorkflowID is not converted: in a workflow it would become `ctx.run(fn, ...)`, which takes no id (D2R106). See docs/rules/D2R113.md
+                    payment = queue.enqueue(charge, order)
+                # TODO(dbos2resonate): D2R105 if this `.get_result()` is on a DBOS workflow handle, Resonate's handle (from resonate.run/resonate.get) has `await h.result()` and `await h.id()`, and a ctx.run future is awaited itself. See docs/rules/D2R105.md
+                return payment.get_result()
             ''',
         ),
     ),

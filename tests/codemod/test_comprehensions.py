@@ -57,3 +57,28 @@ def test_a_rebound_consumer_is_read_lazily() -> None:
     after = migrate_source(PROGRAM.format(shadow=shadow), "m.py").after or ""
     assert "return sum(price(item) for item in items)" in after
     assert "TODO(dbos2resonate): D2R104 `price` is called in a generator expression that is read lazily" in after
+
+
+CHILD_IN_LAZY_GENERATOR = '''\
+from dbos import DBOS
+
+@DBOS.workflow()
+def in_stock(item: str) -> bool:
+    return bool(item)
+
+@DBOS.workflow()
+def any_in_stock(items: list[str]) -> bool:
+    return any(in_stock(item) for item in items)
+
+async def all_in_stock(items: list[str]) -> bool:
+    return all(in_stock(item) for item in items)
+'''
+
+
+def test_a_child_workflow_in_a_lazily_read_generator_gets_the_form_of_where_it_is() -> None:
+    after = migrate_source(CHILD_IN_LAZY_GENERATOR, "m.py").after or ""
+    in_workflow, in_async = (line for line in after.splitlines() if "read lazily" in line)
+    assert "where `await ctx.run(in_stock, ...)` cannot go: write it as a loop" in in_workflow
+    assert "resonate.run" not in in_workflow
+    assert "where `await resonate.run(id, in_stock, ...).result()` cannot go: write it as a loop" in in_async
+    assert "return any(in_stock(item) for item in items)" in after
