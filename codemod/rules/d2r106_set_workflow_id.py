@@ -10,7 +10,7 @@ from codemod.rules.d2r103_workflow_decorator import takes_context
 from codemod.transform import INSTANCE, RuleTransformer, SetIdBlock, child_nodes
 
 START = ("DBOS.start_workflow", "DBOS.start_workflow_async")
-# why a workflow started under SetWorkflowID inside a workflow keeps its TODO (D2R106, D2R103, D2R113)
+# why a SetWorkflowID block inside a workflow (one migrated before included) is not unwrapped
 CHILD_ID_IS_POSITIONAL = (
     "inside a workflow Resonate names a child by its position (`{parent}:{n}`) and ctx.run, ctx.rpc and "
     "ctx.detached take no id; if the id only made the child run once, drop SetWorkflowID (a child is replayed "
