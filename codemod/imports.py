@@ -12,6 +12,8 @@ module spells it (conservative: a same-named local keeps the import, never the o
 
 from __future__ import annotations
 
+import sys
+
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
@@ -88,19 +90,115 @@ def add_needed_imports(module: cst.Module, context: CodemodContext) -> cst.Modul
         imp = stmt.body[0]  # type: ignore[attr-defined]
         new = [cst.ImportAlias(cst.Name(o)) for o in sorted(objects.pop(name))]
         body[index] = stmt.with_changes(body=[imp.with_changes(names=[*new, *imp.names])])
-    after = body[end:]
-    if after:
-        first = after[0]
-        if not first.leading_lines or first.leading_lines[0].comment is not None:
-            after[0] = first.with_changes(leading_lines=(cst.EmptyLine(), *first.leading_lines))
-    added: list[cst.BaseStatement] = [
+    added: list[cst.SimpleStatementLine] = [
         cst.SimpleStatementLine([cst.Import([cst.ImportAlias(_name(m))])]) for m in sorted(modules)
     ]
     added += [
         cst.SimpleStatementLine([cst.ImportFrom(module=_name(m), names=[cst.ImportAlias(cst.Name(o)) for o in sorted(objs)])])
         for m, objs in sorted(objects.items())
     ]
-    return module.with_changes(body=[*body[:end], *added, *after])
+    groups = _groups(body, start, end)
+    std_group, other_group = _standard_library_group(body, groups), _third_party_group(body, groups)
+    # the first group that is not ``from __future__`` imports: a new group of standard-library imports goes before it
+    first_plain = next((g for g, (a, b) in enumerate(groups) if {_category(s) for s in body[a:b]} != {"future"}), None)
+    by_group: dict[int, list[cst.SimpleStatementLine]] = {}
+    leading: list[cst.SimpleStatementLine] = []  # standard-library imports of a module with no such group
+    trailing: list[cst.SimpleStatementLine] = []  # the rest of what has no group to join
+    for line in added:
+        group = std_group if _category(line) == "std" else other_group
+        if group is not None:
+            by_group.setdefault(group, []).append(line)
+        elif _category(line) == "std" and first_plain is not None:
+            leading.append(line)
+        else:
+            trailing.append(line)
+    out: list[cst.BaseStatement] = list(body[:start])
+    for g, (first, last) in enumerate(groups):
+        lines = _merged(body[first:last], by_group.get(g, []))
+        if g == first_plain and leading:  # a group of its own before the others, as isort puts the standard library first
+            head = lines[0]
+            leading[0] = leading[0].with_changes(leading_lines=head.leading_lines)  # type: ignore[attr-defined]
+            lines[0] = head.with_changes(leading_lines=(cst.EmptyLine(),))
+            out.extend(leading)
+        out.extend(lines)
+    after = body[end:]
+    if after:
+        first_after = after[0]
+        if not first_after.leading_lines or first_after.leading_lines[0].comment is not None:
+            after[0] = first_after.with_changes(leading_lines=(cst.EmptyLine(), *first_after.leading_lines))
+    return module.with_changes(body=[*out, *trailing, *after])
+
+
+# A new import joins the module's own groups of imports, where isort and ruff would put it: a standard-library
+# one the group of standard-library imports (a group of its own first, if the module has none), a resonate one
+# the group DBOS's import was in (third-party); otherwise it goes after the imports, as libcst's
+# AddImportsVisitor puts every import.
+
+def _category(line: cst.BaseStatement) -> str:
+    imp = line.body[0]  # type: ignore[attr-defined]
+    if isinstance(imp, cst.ImportFrom):
+        if imp.relative:
+            return "local"
+        name = dotted(imp.module) if imp.module is not None else None
+    else:
+        name = dotted(imp.names[0].name)
+    root = (name or "").partition(".")[0]
+    if root == "__future__":
+        return "future"
+    if root == "dbos":
+        return "dbos"
+    return "std" if root in sys.stdlib_module_names else "other"
+
+
+def _groups(body: list[cst.BaseStatement], start: int, end: int) -> list[tuple[int, int]]:
+    """The leading import block's groups (runs of import lines with no blank or comment line between them)."""
+    groups: list[tuple[int, int]] = []
+    for index in range(start, end):
+        if not groups or body[index].leading_lines:  # type: ignore[attr-defined]
+            groups.append((index, index + 1))
+        else:
+            groups[-1] = (groups[-1][0], index + 1)
+    return groups
+
+
+def _standard_library_group(body: list[cst.BaseStatement], groups: list[tuple[int, int]]) -> int | None:
+    """The group of standard-library imports, else the first group holding one (a module that mixes them)."""
+    kinds = [{_category(s) for s in body[a:b]} for a, b in groups]
+    found = next((g for g, k in enumerate(kinds) if k == {"std"}), None)
+    return found if found is not None else next((g for g, k in enumerate(kinds) if "std" in k), None)
+
+
+def _third_party_group(body: list[cst.BaseStatement], groups: list[tuple[int, int]]) -> int | None:
+    kinds = [{_category(s) for s in body[a:b]} for a, b in groups]
+    found = next((g for g, k in enumerate(kinds) if "dbos" in k), None)
+    return found if found is not None else next((g for g, k in enumerate(kinds) if k == {"other"}), None)
+
+
+def _sort_key(line: cst.BaseStatement) -> tuple[int, str]:
+    imp = line.body[0]  # type: ignore[attr-defined]
+    if isinstance(imp, cst.ImportFrom):
+        return 1, (dotted(imp.module) or "").lower() if imp.module is not None else ""
+    return 0, (dotted(imp.names[0].name) or "").lower()
+
+
+def _merged(group: list[cst.BaseStatement], new: list[cst.SimpleStatementLine]) -> list[cst.BaseStatement]:
+    """``group`` with the ``new`` lines in it: each at its sorted place if the group is sorted, else at its end."""
+    if not new:
+        return group
+    keys = [_sort_key(s) for s in group]
+    if keys != sorted(keys):
+        return [*group, *new]
+    merged: list[cst.BaseStatement] = list(group)
+    for line in sorted(new, key=_sort_key):
+        at = len(merged)
+        while at > 0 and _sort_key(merged[at - 1]) > _sort_key(line):
+            at -= 1
+        if at == 0:  # the group's blank or comment lines stay above the group
+            first = merged[0]
+            line = line.with_changes(leading_lines=first.leading_lines)  # type: ignore[attr-defined]
+            merged[0] = first.with_changes(leading_lines=())
+        merged.insert(at, line)
+    return merged
 
 
 def _name(dotted_name: str) -> cst.Attribute | cst.Name:

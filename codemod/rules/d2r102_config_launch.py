@@ -258,6 +258,7 @@ RULE = Rule(
             after='''
             import asyncio
             import uuid
+
             from resonate.context import Context
             from resonate.resonate import Resonate
             from resonate.retry import Never
@@ -295,6 +296,7 @@ RULE = Rule(
             after='''
             import asyncio
             import uuid
+
             from resonate.context import Context
             from resonate.resonate import Resonate
             from resonate.retry import Never

@@ -252,9 +252,11 @@ RULE = Rule(
                 return ship(item)
             ''',
             after='''
-            from settings import RETRY_SECONDS, ATTEMPTS
             from dataclasses import dataclass
+
             from resonate.context import Context
+
+            from settings import RETRY_SECONDS, ATTEMPTS
 
 
             @dataclass(frozen=True, slots=True)

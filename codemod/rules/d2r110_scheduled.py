@@ -322,10 +322,10 @@ RULE = Rule(
                 main()
             ''',
             after='''
-            from datetime import UTC, datetime
-
             import asyncio
             import time
+            from datetime import UTC, datetime
+
             from resonate.context import Context
             from resonate.resonate import Resonate
             from resonate.retry import Never
@@ -392,6 +392,7 @@ RULE = Rule(
             ''',
             after='''
             from datetime import UTC, datetime, timedelta
+
             from resonate.context import Context
 
 

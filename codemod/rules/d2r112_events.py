@@ -62,9 +62,10 @@ RULE = Rule(
             import asyncio
             import time
             import uuid
+            from typing import Any
+
             from resonate.context import Context
             from resonate.types import PromiseRecord, Value
-            from typing import Any
 
 
             def promise_segment(text: str | None) -> str:

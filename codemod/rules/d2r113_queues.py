@@ -216,6 +216,7 @@ RULE = Rule(
             ''',
             after='''
             import uuid
+
             from resonate.context import Context
 
             # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md

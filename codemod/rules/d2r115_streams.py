@@ -119,9 +119,10 @@ RULE = Rule(
             import time
             import uuid
             from collections.abc import AsyncIterator
+            from typing import Any
+
             from resonate.context import Context
             from resonate.types import PromiseRecord, Value
-            from typing import Any
 
 
             def promise_segment(text: str | None) -> str:
