@@ -7,8 +7,10 @@ import libcst as cst
 from codemod import build
 from codemod.analysis import ENQUEUE_METHODS, Facts
 from codemod.rules._enqueues import enqueue_of
+from codemod.rules._helpers import names_in
 from codemod.rules.base import Example, Rule
-from codemod.transform import INSTANCE, RuleTransformer
+from codemod.todo import todo_comment
+from codemod.transform import INSTANCE, RuleTransformer, with_comments
 
 
 class Queues(RuleTransformer):
@@ -22,6 +24,8 @@ class Queues(RuleTransformer):
 
     def start(self, module: cst.Module) -> None:
         self._enqueued: set[int] = set()  # ids of original ``enqueue_async`` calls this rule converted
+        # queues removed because the analysis expected every enqueue to convert: name -> (definition, its TODO)
+        self._removed: dict[str, tuple[cst.SimpleStatementLine, str]] = {}
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         enqueue = enqueue_of(self.facts, original_node)
@@ -108,8 +112,10 @@ class Queues(RuleTransformer):
                 return updated_node
             limits = f" ({', '.join(queue.params)})" if queue.params else ""
             self.mark_applied()
-            self.todo(self.CODE, f"the DBOS queue `{name}`{limits} was removed: each enqueue became a Resonate "
-                      "call of its own (see their TODOs); Resonate's fan-out has no queue to limit it (D2R202)")
+            reason = (f"the DBOS queue `{name}`{limits} was removed: each enqueue became a Resonate call of its own "
+                      "(see their TODOs); Resonate's fan-out has no queue to limit it (D2R202)")
+            self.todo(self.CODE, reason)
+            self._removed[name] = (original_node, todo_comment(self.CODE, reason))
             return cst.RemoveFromParent()
         # ``DBOS.register_queue(...)`` when every ``DBOS.enqueue_workflow`` was converted
         if (
@@ -123,6 +129,36 @@ class Queues(RuleTransformer):
                       "of its own (see their TODOs); Resonate's fan-out has no queue to limit it (D2R202)")
             return cst.RemoveFromParent()
         return updated_node
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        """Put back a removed queue that an enqueue left unconverted still uses (the analysis cannot foresee every
+        reason D2R106 has to leave a SetWorkflowID block), where the queue was, and correct its TODO."""
+        if not self._removed:
+            return updated_node
+        used = names_in(updated_node)
+        body = list(updated_node.body)
+        for name, (definition, removed_todo) in self._removed.items():
+            if name not in used:
+                continue
+            at = next((i for i, s in enumerate(body) if any(
+                line.comment is not None and line.comment.value == removed_todo
+                for line in s.leading_lines  # type: ignore[attr-defined]
+            )), None)
+            if at is None:
+                continue
+            # the statement after it took the definition's lines above it, then the removal's TODO: give them back
+            lines = list(body[at].leading_lines)  # type: ignore[attr-defined]
+            carried = list(definition.leading_lines)
+            if lines[:len(carried)] == carried:
+                del lines[:len(carried)]
+            lines = [line for line in lines if line.comment is None or line.comment.value != removed_todo]
+            body[at] = body[at].with_changes(leading_lines=tuple(lines))
+            kept = with_comments(definition, [todo_comment(self.CODE, (
+                f"the DBOS queue `{name}` is kept: an enqueue on it was not converted (see its TODO); once none is "
+                "left, remove it (Resonate's fan-out has no queue to limit it, D2R202)"))])
+            body.insert(at, kept)  # type: ignore[arg-type]
+            self.run.used_dbos_names.update(names_in(definition) & self.facts.dbos_names)
+        return updated_node.with_changes(body=body)
 
 
 RULE = Rule(
@@ -142,7 +178,8 @@ RULE = Rule(
         "`Queue(...)` whose every use was converted is removed (its TODO moves to the next statement), as is "
         "`DBOS.register_queue(...)` when every `DBOS.enqueue_workflow` was. Enqueues from synchronous code or "
         "in a workflow under `SetWorkflowID` are left with a TODO (Resonate names a child by its position: "
-        "`ctx.run` takes no id), and so is an `.enqueue()` on a queue defined elsewhere.\n\n"
+        "`ctx.run` takes no id), and so is an `.enqueue()` on a queue defined elsewhere. A queue such a left "
+        "enqueue still uses is kept, with a TODO saying why.\n\n"
         "`with SetWorkflowID(id):` around an enqueue is DBOS's way to make it idempotent (a retried request "
         "enqueues nothing new). Outside a workflow the id goes to `resonate.run(id, fn, ...)`, which attaches "
         "to the promise of that id when it exists, so the workflow runs once and each handle gives its stored "
@@ -275,6 +312,44 @@ RULE = Rule(
                     payment = queue.enqueue(charge, order)
                 # TODO(dbos2resonate): D2R105 if this `.get_result()` is on a DBOS workflow handle, Resonate's handle (from resonate.run/resonate.get) has `await h.result()` and `await h.id()`, and a ctx.run future is awaited itself. See docs/rules/D2R105.md
                 return payment.get_result()
+            ''',
+        ),
+        Example(
+            title="A queue an unconverted enqueue still uses is kept",
+            before='''
+            from dbos import DBOS, Queue, SetWorkflowID
+
+            queue = Queue("emails", concurrency=2)
+
+            @DBOS.workflow()
+            def send(to: str) -> str:
+                return f"sent to {to}"
+
+            async def main(retry: bool) -> None:
+                DBOS.launch()
+                with SetWorkflowID("welcome-ada"):
+                    if retry:
+                        queue.enqueue(send, "ada@example.com")
+            ''',
+            after='''
+            from dbos import Queue, SetWorkflowID
+            from resonate.context import Context
+
+            # TODO(dbos2resonate): D2R113 the DBOS queue `queue` is kept: an enqueue on it was not converted (see its TODO); once none is left, remove it (Resonate's fan-out has no queue to limit it, D2R202). See docs/rules/D2R113.md
+            queue = Queue("emails", concurrency=2)
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def send(ctx: Context, to: str) -> str:
+                return f"sent to {to}"
+
+            async def main(retry: bool) -> None:
+                resonate.start()
+                # TODO(dbos2resonate): D2R106 SetWorkflowID not converted: its first workflow call runs conditionally or in a loop. See docs/rules/D2R106.md
+                with SetWorkflowID("welcome-ada"):
+                    if retry:
+                        # TODO(dbos2resonate): D2R113 `queue.enqueue` under SetWorkflowID is not converted: give the id to `resonate.run` (D2R106 says why it did not). See docs/rules/D2R113.md
+                        queue.enqueue(send, "ada@example.com")
             ''',
         ),
     ),
