@@ -7,6 +7,7 @@ Deterministic (derandomize) and small, so it runs in the normal suite.
 
 from __future__ import annotations
 
+import ast
 import os
 
 import libcst as cst
@@ -88,6 +89,8 @@ BODY_LINES = st.sampled_from([
     "with SetWorkflowID('id-1'):\n        x = {wf}(x)",
     "DBOS.span",
     "x = DBOS.step_id",
+    "x = queue.enqueue({wf}, x).get_result()",
+    "with SetWorkflowID('q-1'):\n        h = queue.enqueue({wf}, x)",
 ])
 
 
@@ -95,7 +98,7 @@ BODY_LINES = st.sampled_from([
 def dbos_programs(draw: st.DrawFn) -> str:
     n_steps = draw(st.integers(1, 3))
     n_wfs = draw(st.integers(1, 3))
-    lines = ["from dbos import DBOS, SetWorkflowID, DBOSConfig", "", "flag = True", ""]
+    lines = ["from dbos import DBOS, SetWorkflowID, DBOSConfig, Queue", "", "flag = True", 'queue = Queue("q")', ""]
     if draw(st.booleans()):
         lines += ['config: DBOSConfig = {"name": "app"}', "DBOS(config=config)", ""]
     steps, asteps = [], []
@@ -122,7 +125,10 @@ def dbos_programs(draw: st.DrawFn) -> str:
     lines += ["async def main():", "    DBOS.launch()"]
     for wf in draw(st.lists(st.sampled_from(wfs), max_size=3)):
         lines.append(draw(st.sampled_from([f"    await {wf}(1)", f"    with SetWorkflowID('m-{wf}'):\n        await {wf}(2)",
-                                          f"    h = DBOS.start_workflow({wf}, 3)\n    print(h.get_result())"])))
+                                          f"    h = DBOS.start_workflow({wf}, 3)\n    print(h.get_result())",
+                                          f"    with SetWorkflowID('e-{wf}'):\n        h = queue.enqueue({wf}, 4)",
+                                          f"    with SetWorkflowID('c-{wf}'):\n        if flag:\n            queue.enqueue({wf}, 5)",
+                                          f"    print(queue.enqueue({wf}, 6).get_result())"])))
     lines += ["", "def sync_main():", f"    return {wfs[0]}(0)", ""]
     return "\n".join(lines)
 
@@ -164,3 +170,24 @@ def test_dbos_shaped_programs(source: str) -> None:
     visitor = _Unmarked()
     cst.parse_module(out).visit(visitor)
     assert visitor.unmarked == [], out
+    assert _lost_definitions(source, out) == set(), out
+
+
+def _module_bindings(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).partition(".")[0] for a in stmt.names)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def _lost_definitions(source: str, out: str) -> set[str]:
+    """Module-level names the input defined and the output still uses but no longer defines."""
+    before, after = ast.parse(source), ast.parse(out)
+    used = {n.id for n in ast.walk(after) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return (used & _module_bindings(before)) - _module_bindings(after)
