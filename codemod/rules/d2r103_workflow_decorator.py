@@ -115,7 +115,11 @@ class WorkflowDecorator(RuleTransformer):
             return updated_node
         fn = original_node.func.value
         if self.in_set_workflow_id:
-            self.todo(self.CODE, f"`{fn}` runs under SetWorkflowID here; give its id to resonate.run (D2R106)")
+            where = (
+                "in a workflow a child gets no id of its own (see D2R106's TODO on the block)" if self.in_workflow
+                else f"give the block's id to `{INSTANCE}.run(id, {fn}, ...)` (D2R106 says why it did not)"
+            )
+            self.todo(self.CODE, f"`{fn}` runs under SetWorkflowID here; {where}")
             return updated_node
         if self.in_workflow:
             # a child workflow: a durable child run in-process
