@@ -7,6 +7,7 @@ import libcst as cst
 from codemod import build
 from codemod.analysis import Facts, StepRetry
 from codemod.comprehensions import lazily_read_todo
+from codemod.rules._blocking import blocking_calls, blocking_todo, imported_names
 from codemod.rules._step_retries import (
     NO_RETRIES, POLICY_CLASS, RETRY_HELPERS, Policy, decorator_retries, exact_policy, helper_call, hoisted,
     insert_after_definitions, step_decorator,
@@ -58,10 +59,15 @@ class StepDecorator(RuleTransformer):
             node = node.with_changes(leading_lines=(*updated_node.leading_lines, *updated_node.decorators[0].leading_lines))
         self.add_needed_import("resonate.context", "Context")
         self.mark_applied()
+        if not facts.is_async:
+            blocking = blocking_calls(original_node, self._imported)
+            if blocking:
+                self.todo(self.CODE, blocking_todo(facts.name, blocking))
         return node
 
     def start(self, module: cst.Module) -> None:
         self._module = module
+        self._imported = imported_names(module)
         self._policies: dict[str, Policy] = {}
         self._hoisted: dict[str, cst.BaseStatement] = {}  # step -> ``{step}_retries = StepRetries(...)``
 
@@ -181,7 +187,9 @@ RULE = Rule(
         "Resonate runs a plain (`def`) function passed to `ctx.run` on its event loop thread, where DBOS ran a "
         "step in the workflow's thread: a step that blocks for long (a sleep, a wait on another thread, slow "
         "blocking I/O) holds up every workflow of the process meanwhile. Make such a step `async def`, or run "
-        "its blocking part with `await asyncio.to_thread(...)`."
+        "its blocking part with `await asyncio.to_thread(...)`. The rule names the blocking calls it sees in a plain "
+        "step's own body (`time.sleep`, `requests`/`httpx` calls, `urllib.request.urlopen`, `subprocess.run` and "
+        "its kin, `socket.create_connection`) in a TODO on the step."
     ),
     examples=(
         Example(
@@ -335,6 +343,40 @@ RULE = Rule(
                 # TODO(dbos2resonate): D2R104 `in_stock` is called in a generator expression that is read lazily, where `await ctx.run(in_stock, ...)` cannot go: write it as a loop (or a list comprehension, if every item may run). See docs/rules/D2R104.md
                 available = all(in_stock(item) for item in lines)
                 return {"total": total, "labels": labels, "available": available}
+            ''',
+        ),
+        Example(
+            title="A plain step that blocks: named in a TODO",
+            before='''
+            import time
+
+            import requests
+            from dbos import DBOS
+
+            @DBOS.step()
+            def fetch_rate(currency: str) -> float:
+                time.sleep(0.5)  # the provider's rate limit
+                return requests.get(f"https://rates.example/{currency}").json()["rate"]
+
+            @DBOS.workflow()
+            def convert(cents: int, currency: str) -> int:
+                return int(cents * fetch_rate(currency))
+            ''',
+            after='''
+            import time
+
+            import requests
+            from resonate.context import Context
+
+            # TODO(dbos2resonate): D2R104 `fetch_rate` calls `time.sleep`, `requests.get`, which block: Resonate runs a plain `def` step on its event loop thread, where DBOS ran it in the workflow's thread, so every workflow of this process waits meanwhile. Make the step `async def` (for `time.sleep`, `await asyncio.sleep(...)`; for `requests.get`, an async HTTP client (httpx.AsyncClient, aiohttp)), or run the blocking part with `await asyncio.to_thread(...)`. See docs/rules/D2R104.md
+            def fetch_rate(ctx: Context, currency: str) -> float:
+                time.sleep(0.5)  # the provider's rate limit
+                return requests.get(f"https://rates.example/{currency}").json()["rate"]
+
+            # TODO(dbos2resonate): D2R103 this module registers workflows on `resonate` but does not create it: import the Resonate instance from the module that replaced DBOS(config=...). See docs/rules/D2R103.md
+            @resonate.register
+            async def convert(ctx: Context, cents: int, currency: str) -> int:
+                return int(cents * await ctx.run(fetch_rate, currency))
             ''',
         ),
     ),
