@@ -26,7 +26,6 @@ from codemod import async_callers
 
 SCRATCH_KEY = "dbos2resonate.facts"
 SOURCE_KEY = "dbos2resonate.source"  # the module's text, when the caller has it (saves a codegen)
-IMPORTED_KEY = "dbos2resonate.imported"  # the project's workflows and steps a module imports (codemod.project)
 
 # Modules whose names resolve to DBOS API names (``DBOS``, ``SetWorkflowID``, ...).
 _API_MODULES = frozenset({"dbos"})
@@ -246,6 +245,11 @@ class _Stmt:
     last: int
 
 
+def first_line(node: ast.AST) -> int:
+    """The first line of a statement, its decorators included."""
+    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+
+
 def _statements(tree: ast.Module) -> list[_Stmt]:
     """Every statement of the module (with except handlers and match cases), nested blocks included."""
     out: list[_Stmt] = []
@@ -253,7 +257,7 @@ def _statements(tree: ast.Module) -> list[_Stmt]:
     while stack:
         node, top, nested = stack.pop()
         top = top if top is not None else node  # type: ignore[assignment]
-        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+        first = first_line(node)
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.AST):
             last = max(first, body[0].lineno - 1) if isinstance(node, ast.stmt) or True else first
@@ -705,9 +709,7 @@ class Relevance:
         group = self._ast.get(id(stmt))
         if group is None:
             return True  # not paired (or a statement a rule made): visit it
-        first = min(
-            [group[0].lineno, *(d.lineno for d in getattr(group[0], "decorator_list", ()))]
-        )
+        first = first_line(group[0])
         last = group[-1].end_lineno or group[-1].lineno
         if not self.mentions(first, last):
             return False
@@ -884,7 +886,7 @@ def analyse(module: cst.Module) -> Facts:
 
 def analysis_for(context: CodemodContext, module: cst.Module) -> Analysis | None:
     source = context.scratch.get(SOURCE_KEY)
-    return analyse_source(source if isinstance(source, str) else module.code, context.scratch.get(IMPORTED_KEY))
+    return analyse_source(source if isinstance(source, str) else module.code)
 
 
 def facts_for(context: CodemodContext, module: cst.Module) -> Facts:

@@ -20,7 +20,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from codemod.analysis import Relevance
+from codemod.analysis import Relevance, first_line
 
 _COMPOUND = (
     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
@@ -77,13 +77,13 @@ def elide(source: str, tree: ast.Module, relevance: Relevance) -> Elided | None:
     for i, stmt in enumerate(body):
         if not isinstance(stmt, _COMPOUND):
             continue
-        first = _first_line(stmt)
+        first = first_line(stmt)
         last = stmt.end_lineno or stmt.lineno
         if last - first + 1 < _MIN_LINES or relevance.mentions(first, last):
             continue
         if i > 0 and (body[i - 1].end_lineno or body[i - 1].lineno) >= first:
             continue  # shares its first line with the statement before
-        next_first = _first_line(body[i + 1]) if i + 1 < len(body) else lines + 1
+        next_first = first_line(body[i + 1]) if i + 1 < len(body) else lines + 1
         if next_first <= last:
             continue  # shares its last line with the statement after
         if not all(_GAP_LINE.fullmatch(line_text(n, n)) for n in range(last + 1, next_first)):
@@ -117,10 +117,6 @@ def _placeholder(stmt: ast.stmt, name: str) -> str:
     if isinstance(stmt, ast.ClassDef):
         return f"class {name}: pass"
     return name
-
-
-def _first_line(stmt: ast.stmt) -> int:
-    return min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
 
 
 def _unused_token(source: str) -> str:

@@ -98,9 +98,10 @@ def add_needed_imports(module: cst.Module, context: CodemodContext) -> cst.Modul
         for m, objs in sorted(objects.items())
     ]
     groups = _groups(body, start, end)
-    std_group, other_group = _standard_library_group(body, groups), _third_party_group(body, groups)
+    kinds = [{_category(s) for s in body[a:b]} for a, b in groups]  # each group's categories of import
+    std_group, other_group = _standard_library_group(kinds), _third_party_group(kinds)
     # the first group that is not ``from __future__`` imports: a new group of standard-library imports goes before it
-    first_plain = next((g for g, (a, b) in enumerate(groups) if {_category(s) for s in body[a:b]} != {"future"}), None)
+    first_plain = next((g for g, k in enumerate(kinds) if k != {"future"}), None)
     by_group: dict[int, list[cst.SimpleStatementLine]] = {}
     leading: list[cst.SimpleStatementLine] = []  # standard-library imports of a module with no such group
     trailing: list[cst.SimpleStatementLine] = []  # the rest of what has no group to join
@@ -161,15 +162,14 @@ def _groups(body: list[cst.BaseStatement], start: int, end: int) -> list[tuple[i
     return groups
 
 
-def _standard_library_group(body: list[cst.BaseStatement], groups: list[tuple[int, int]]) -> int | None:
+def _standard_library_group(kinds: list[set[str]]) -> int | None:
     """The group of standard-library imports, else the first group holding one (a module that mixes them)."""
-    kinds = [{_category(s) for s in body[a:b]} for a, b in groups]
     found = next((g for g, k in enumerate(kinds) if k == {"std"}), None)
     return found if found is not None else next((g for g, k in enumerate(kinds) if "std" in k), None)
 
 
-def _third_party_group(body: list[cst.BaseStatement], groups: list[tuple[int, int]]) -> int | None:
-    kinds = [{_category(s) for s in body[a:b]} for a, b in groups]
+def _third_party_group(kinds: list[set[str]]) -> int | None:
+    """The group DBOS's import is in, else the first group of third-party imports only."""
     found = next((g for g, k in enumerate(kinds) if "dbos" in k), None)
     return found if found is not None else next((g for g, k in enumerate(kinds) if k == {"other"}), None)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
 
-from codemod.analysis import IMPORTED_KEY, SCRATCH_KEY, SOURCE_KEY, Analysis, Relevance, analysis_for
+from codemod.analysis import SCRATCH_KEY, SOURCE_KEY, Analysis, Relevance, analysis_for
 from codemod.imports import DROPPED_USES_KEY, add_needed_imports, remove_unused_dbos_imports, remove_unused_module_imports
 from codemod.leftovers import Leftovers
 from codemod.rules import RULES, Target
@@ -84,7 +84,6 @@ class Migrate(Codemod):
         analysis = scratch.pop(ANALYSIS_KEY, None) or analysis_for(self.context, tree)
         relevance = scratch.pop(RELEVANCE_KEY, None)
         scratch.pop(SOURCE_KEY, None)
-        scratch.pop(IMPORTED_KEY, None)
         scratch[ENABLED_KEY] = self.enabled
         scratch.setdefault(APPLIED_KEY, set())
         if analysis is None:
