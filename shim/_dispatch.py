@@ -49,7 +49,6 @@ class Limits:
     worker_concurrency: int | None = None
     limit: int | None = None
     period: float | None = None
-    partitioned: bool = False
     partition_concurrency: int | None = None
     partition_worker_concurrency: int | None = None
     partition_limit: int | None = None

@@ -22,7 +22,6 @@ from datetime import timedelta
 from typing import Any
 
 from resonate.context import Context
-from resonate.error import ResonateError
 from resonate.resonate import Resonate
 from resonate.retry import Never
 from resonate.types import PromiseRecord, Value
@@ -30,8 +29,8 @@ from resonate.types import PromiseRecord, Value
 from shim import _attributes as attributes
 from shim import _records as records
 from shim import _serialization as ser
-from shim._classes import InstanceRef, instance_for
 from shim._auth import auth_tags, recorded_auth
+from shim._classes import InstanceRef, instance_for
 from shim._context import (
     Authentication,
     StepFrame,
@@ -41,8 +40,21 @@ from shim._context import (
     current_step,
     current_workflow,
 )
-from shim._interrupts import Interrupted, await_carrying, call_carrying, first_of, never_settle
-from shim._lifecycle import Lifecycle, Plan, StartOptions, replayed, split_generation, tagged_runner
+from shim._interrupts import (
+    Interrupted,
+    await_carrying,
+    call_carrying,
+    first_of,
+    never_settle,
+)
+from shim._lifecycle import (
+    Lifecycle,
+    Plan,
+    StartOptions,
+    replayed,
+    split_generation,
+    tagged_runner,
+)
 from shim._plans import cancel_marker_id
 from shim._roles import check_roles
 from shim._runtime import BodyCancelled, Bridge
@@ -51,12 +63,12 @@ from shim._status import WorkflowStatus
 from shim.errors import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded,
-    MaxRecoveryAttemptsExceededError,
     DBOSConflictingWorkflowError,
     DBOSMaxStepRetriesExceeded,
     DBOSNonExistentWorkflowError,
     DBOSWorkflowCancelledError,
     DBOSWorkflowFunctionNotFoundError,
+    MaxRecoveryAttemptsExceededError,
 )
 
 logger = logging.getLogger("dbos")
@@ -190,12 +202,7 @@ class Engine:
             await attributes.replace(self.lifecycle, found[0], new)
 
     async def _record(self, promise_id: str) -> PromiseRecord | None:
-        try:
-            return await self.resonate.promises.get(promise_id)
-        except ResonateError as exc:
-            if getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower():
-                return None
-            raise
+        return await records.get_record(self.resonate, promise_id)
 
     async def _execute(self, spec: WorkflowSpec, ctx: Context, payload: str) -> str:
         workflow_id, _ = split_generation(ctx.info.id)

@@ -157,12 +157,7 @@ class Lifecycle:
     # -- promise helpers --------------------------------------------------------------------
 
     async def get(self, promise_id: str) -> PromiseRecord | None:
-        try:
-            return await self.resonate.promises.get(promise_id)
-        except ResonateError as exc:
-            if getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower():
-                return None
-            raise
+        return await rec.get_record(self.resonate, promise_id)
 
     async def create(self, promise_id: str, param: Any, tags: dict[str, str]) -> PromiseRecord:
         return await self.resonate.promises.create(promise_id, now_ms() + _FOREVER_MS, Value(data=param), tags)

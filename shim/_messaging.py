@@ -44,12 +44,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from resonate.error import ResonateError
 from resonate.types import PromiseRecord, Value
 
 from shim import _serialization as ser
 from shim._context import WorkflowFrame, current_step, current_workflow
 from shim._ids import to_promise_id
+from shim._records import get_record
 from shim.errors import (
     DBOSException,
     DBOSNonExistentWorkflowError,
@@ -160,19 +160,6 @@ def tag_of(data: Any) -> str | None:
 
 
 # -- promise primitives (coroutines for Resonate's loop) ----------------------------------------
-
-
-def _not_found(exc: ResonateError) -> bool:
-    return getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower()
-
-
-async def get_record(resonate: Resonate, promise_id: str) -> PromiseRecord | None:
-    try:
-        return await resonate.promises.get(promise_id)
-    except ResonateError as exc:
-        if _not_found(exc):
-            return None
-        raise
 
 
 async def create_or_get(resonate: Resonate, promise_id: str, tags: dict[str, str],

@@ -106,7 +106,7 @@ class QueueConfig:
     def _limits(self) -> Limits:
         """Every limit at the scope it applies to (DBOS's ``_resolve_limits``)."""
         if self._is_legacy_partitioned():
-            return Limits(partitioned=True, partition_concurrency=self._concurrency,
+            return Limits(partition_concurrency=self._concurrency,
                           partition_worker_concurrency=self._worker_concurrency,
                           partition_limit=self._limiter["limit"] if self._limiter else None,
                           partition_period=float(self._limiter["period"]) if self._limiter else None)
@@ -114,7 +114,7 @@ class QueueConfig:
         return Limits(concurrency=self._concurrency, worker_concurrency=self._worker_concurrency,
                       limit=limiter["limit"] if limiter else None,
                       period=float(limiter["period"]) if limiter else None,
-                      partitioned=self._partition_queue, partition_concurrency=self._partition_concurrency,
+                      partition_concurrency=self._partition_concurrency,
                       partition_worker_concurrency=self._partition_worker_concurrency,
                       partition_limit=part["limit"] if part else None,
                       partition_period=float(part["period"]) if part else None)

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from shim._dispatch import Limits
+from shim._dispatch import UNLIMITED, Limits
 from shim._enqueue import (
     MAX_PRIORITY,
     MIN_PRIORITY,
@@ -45,7 +45,7 @@ def limits_of(name: str) -> Limits | None:
     """The flow control of a queue this process dispatches; None for an undeclared queue or
     one ``listen_queues`` left out (its work waits, as in DBOS)."""
     if name == INTERNAL_QUEUE:
-        return Limits()  # DBOS always listens to its internal queue
+        return UNLIMITED  # DBOS always listens to its internal queue
     if _listening is not None and name not in _listening:
         return None
     queue = _registry.get(name)

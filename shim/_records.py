@@ -22,9 +22,12 @@ import contextvars
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from resonate.error import ResonateError
+
 from shim import _serialization as ser
 
 if TYPE_CHECKING:
+    from resonate.resonate import Resonate
     from resonate.types import PromiseRecord
 
 PREFIX = "dbos2resonate:"
@@ -121,3 +124,18 @@ def note_ref(workflow_id: str) -> None:
     slot = _op_ref.get()
     if slot is not None:
         slot[0] = workflow_id
+
+
+def is_not_found(exc: ResonateError) -> bool:
+    """The store or server answered that the promise or schedule does not exist (404)."""
+    return getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower()
+
+
+async def get_record(resonate: Resonate, promise_id: str) -> PromiseRecord | None:
+    """The promise ``promise_id``, or None when there is none."""
+    try:
+        return await resonate.promises.get(promise_id)
+    except ResonateError as exc:
+        if is_not_found(exc):
+            return None
+        raise

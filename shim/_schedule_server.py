@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from resonate.error import ResonateError
 from resonate.types import Value
 
+from shim._records import is_not_found
 from shim.cron import CronSpec, NotExpressible, offset_delta, to_resonate
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ async def delete(resonate: Resonate, schedule_id: str) -> None:
     try:
         await resonate.schedules.delete(schedule_id)
     except ResonateError as exc:
-        if getattr(exc, "code", None) != 404 and "404" not in str(exc) and "not found" not in str(exc).lower():
+        if not is_not_found(exc):
             raise
 
 

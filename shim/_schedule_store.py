@@ -12,6 +12,7 @@ from resonate.error import ResonateError
 from resonate.types import Value
 
 from shim import _serialization as ser
+from shim._records import get_record
 
 if TYPE_CHECKING:
     from resonate.resonate import Resonate
@@ -43,12 +44,7 @@ class ScheduleStore:
         self.table: dict[str, dict[str, Any]] = {}
 
     async def _entry(self, n: int) -> PromiseRecord | None:
-        try:
-            return await self.resonate.promises.get(f"{STORE_PREFIX}{n}")
-        except ResonateError as exc:
-            if getattr(exc, "code", None) == 404 or "404" in str(exc) or "not found" in str(exc).lower():
-                return None
-            raise
+        return await get_record(self.resonate, f"{STORE_PREFIX}{n}")
 
     async def read(self) -> dict[str, dict[str, Any]]:
         """The latest table (rows by schedule name, context still serialized)."""

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from shim._dispatch import Dispatcher, Lane, Limits
+from shim._dispatch import UNLIMITED, Dispatcher, Lane, Limits
 from shim._plans import permit_id
 from shim._queue_gate import GlobalLimit, QueueGate, scope_of
 
@@ -120,7 +120,7 @@ class SharedDispatcher(Dispatcher):
 
     async def _claim(self, lane: Lane, pid: str, at_ms: int) -> int:
         """Take ``pid``'s global slots, then its start tickets; its dispatch time (ms)."""
-        limits = self.limits(lane.key[0]) or Limits()
+        limits = self.limits(lane.key[0]) or UNLIMITED
         shared = global_limits(lane.key[0], lane.key[1], limits)
         for limit in shared:
             if limit.concurrency is None:
@@ -156,7 +156,7 @@ class SharedDispatcher(Dispatcher):
         if plan.promise_id in self.gate.held:
             self._spawn(self.gate.release(plan.promise_id))
         elif queued and plan.queue is not None and global_limits(
-                plan.queue, plan.partition, self.limits(plan.queue) or Limits()):
+                plan.queue, plan.partition, self.limits(plan.queue) or UNLIMITED):
             self._spawn(self.gate.release_taken_elsewhere(plan.promise_id))  # a run this worker took over
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -225,9 +225,9 @@ class JournaledState:
             return
         journal = self._journal
         try:
-            if self._unavailable is None and self._tail_entries >= self._compact_after:
+            if self._unavailable is None:
                 with contextlib.suppress(Exception):
-                    self.checkpoint()
+                    self.compact_if_long()
         finally:
             self.closed = True
             if journal is not None:
@@ -238,15 +238,6 @@ class JournaledState:
             raise self._unavailable
         if self.closed:
             raise StoreUnavailableError(self.path or ":memory:", "the store is closed")
-
-    @property
-    def unavailable(self) -> StoreUnavailableError | None:
-        return self._unavailable
-
-    @property
-    def tail_entries(self) -> int:
-        """Journal entries not covered by the snapshot."""
-        return self._tail_entries
 
     # -- journal -------------------------------------------------------------
 
