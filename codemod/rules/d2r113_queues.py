@@ -6,7 +6,7 @@ import libcst as cst
 
 from codemod import build
 from codemod.analysis import ENQUEUE_METHODS, Facts
-from codemod.rules._enqueues import enqueue_of
+from codemod.rules._enqueues import Enqueue, enqueue_of
 from codemod.rules._helpers import names_in
 from codemod.rules.base import Example, Rule
 from codemod.todo import todo_comment
@@ -26,11 +26,19 @@ class Queues(RuleTransformer):
         self._enqueued: set[int] = set()  # ids of original ``enqueue_async`` calls this rule converted
         # queues removed because the analysis expected every enqueue to convert: name -> (definition, its TODO)
         self._removed: dict[str, tuple[cst.SimpleStatementLine, str]] = {}
+        self._left: set[str] = set()  # queue variables with an enqueue this rule left as it was
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         enqueue = enqueue_of(self.facts, original_node)
         if enqueue is None:
             return self._unknown_queue(original_node, updated_node)
+        new = self._rewrite(enqueue, original_node, updated_node)
+        func = original_node.func
+        if new is updated_node and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            self._left.add(func.value.value)  # the queue stays in use
+        return new
+
+    def _rewrite(self, enqueue: Enqueue, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         what = enqueue.what
         if not self.enabled("D2R103"):
             return updated_node  # the workflows stay DBOS workflows, and so do their queues
@@ -131,14 +139,13 @@ class Queues(RuleTransformer):
         return updated_node
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        """Put back a removed queue that an enqueue left unconverted still uses (the analysis cannot foresee every
+        """Put back a removed queue that an enqueue this rule left still uses (the analysis cannot foresee every
         reason D2R106 has to leave a SetWorkflowID block), where the queue was, and correct its TODO."""
         if not self._removed:
             return updated_node
-        used = names_in(updated_node)
         body = list(updated_node.body)
         for name, (definition, removed_todo) in self._removed.items():
-            if name not in used:
+            if name not in self._left:
                 continue
             at = next((i for i, s in enumerate(body) if any(
                 line.comment is not None and line.comment.value == removed_todo
