@@ -225,7 +225,6 @@ _IMPORTS: dict[str, tuple[str, str | None]] = {
 }
 
 PROMISE_HELPERS = HelperBlock("dbos2resonate.promise_helpers", _TEMPLATE, _IMPORTS)
-HELPER_NAMES = PROMISE_HELPERS.names
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +248,8 @@ class PromiseRewrite(RuleTransformer):
         bound = self.facts.module_names | self.facts.imported_names
         # a module migrated before defines the helpers itself (a second run adds only the missing ones)
         ours = "promise_segment" in self.facts.module_names
-        clash = sorted(HELPER_NAMES & bound) if not ours else []
+        # (the helpers' names come from parsing their template: once per process, when a module needs them)
+        clash = sorted(PROMISE_HELPERS.names & bound) if not ours else []
         self._clash = clash[0] if clash else None
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:

@@ -60,6 +60,8 @@ class StepDecorator(RuleTransformer):
         self.add_needed_import("resonate.context", "Context")
         self.mark_applied()
         if not facts.is_async:
+            if self._imported is None:  # read once per module, and only in one with a plain step
+                self._imported = imported_names(self._module)
             blocking = blocking_calls(original_node, self._imported)
             if blocking:
                 self.todo(self.CODE, blocking_todo(facts.name, blocking))
@@ -67,7 +69,7 @@ class StepDecorator(RuleTransformer):
 
     def start(self, module: cst.Module) -> None:
         self._module = module
-        self._imported = imported_names(module)
+        self._imported: dict[str, str] | None = None
         self._policies: dict[str, Policy] = {}
         self._hoisted: dict[str, cst.BaseStatement] = {}  # step -> ``{step}_retries = StepRetries(...)``
 
