@@ -36,6 +36,7 @@ elif sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent
     del sys.path[0]
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -86,29 +87,16 @@ def _worker(runtime: str, n: int, concurrency: int | None, tmp: str, url: str | 
     return {"total_s": done - start, "enqueue_s": enqueued - start}
 
 
-def _serve(store: Path) -> tuple[subprocess.Popen[str], str]:
-    """``dbos2resonate serve`` on ``store`` and a free port; its URL from its first line."""
-    server = subprocess.Popen([sys.executable, "-m", "cli.serve", "--port", "0", "--store", str(store)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert server.stdout is not None
-    line = server.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        server.kill()
-        raise SystemExit(f"the server did not start: {line!r}")
-    return server, line.removeprefix("listening on ")
-
-
 def _run(runtime: str, n: int, concurrency: int | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix=f"bench-queue-{runtime}-") as tmp:
-        server, url = _serve(Path(tmp) / "served.sqlite") if runtime == "shim-server" else (None, None)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.support.resonate_server import running_server  # starts `dbos2resonate serve`, waits for its URL
+
+    with tempfile.TemporaryDirectory(prefix=f"bench-queue-{runtime}-") as tmp, contextlib.ExitStack() as stack:
+        url = stack.enter_context(running_server(Path(tmp) / "served.sqlite")) if runtime == "shim-server" else None
         spec = json.dumps({"runtime": runtime, "n": n, "concurrency": concurrency, "tmp": tmp, "url": url})
-        try:
-            proc = subprocess.run([sys.executable, __file__, "--worker", spec], capture_output=True, text=True,
-                                  timeout=1800, check=False, cwd=ROOT)
-        finally:
-            if server is not None:
-                server.terminate()
-                server.wait(60)
+        proc = subprocess.run([sys.executable, __file__, "--worker", spec], capture_output=True, text=True,
+                              timeout=1800, check=False, cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"{runtime} run failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -92,8 +92,7 @@ async def current(lifecycle: Lifecycle, root: PromiseRecord) -> Attributes:
 
 async def replace(lifecycle: Lifecycle, root: PromiseRecord, attributes: Attributes) -> None:
     """Record ``attributes`` as the run's current ones, in the first free update slot (a slot another
-    update took holds that update's token, so this one moves on to the next)."""
-    validate(attributes)
+    update took holds that update's token, so this one moves on to the next). The caller has validated them."""
     data = json.dumps([uuid.uuid4().hex, attributes])
     n = 1
     while True:

@@ -15,7 +15,12 @@ from contextvars import Token
 from typing import Any
 
 from shim import _records as rec
-from shim._context import Authentication, assigned_workflow_id, current_auth, current_workflow
+from shim._context import (
+    Authentication,
+    assigned_workflow_id,
+    current_auth,
+    current_workflow,
+)
 
 
 def context_auth() -> Authentication:
@@ -89,7 +94,9 @@ class DBOSContextSetAuth(DBOSContextEnsure):
         super().__exit__(*exc)
 
 
-class _ClassProperty:
+class classproperty:  # noqa: N801 - named as DBOS names it
+    """A read-only property of the class itself (``DBOS.workflow_id``, ``DBOS.authenticated_user``, ...)."""
+
     def __init__(self, fget: Callable[[Any], Any]) -> None:
         self.fget = fget
 
@@ -100,15 +107,15 @@ class _ClassProperty:
 class AuthenticationAPI:
     """The ``DBOS`` members that read and set the current context's authentication."""
 
-    @_ClassProperty
+    @classproperty
     def authenticated_user(cls) -> str | None:
         return context_auth().authenticated_user
 
-    @_ClassProperty
+    @classproperty
     def authenticated_roles(cls) -> list[str] | None:
         return context_auth().authenticated_roles
 
-    @_ClassProperty
+    @classproperty
     def assumed_role(cls) -> str | None:
         return context_auth().assumed_role
 

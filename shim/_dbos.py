@@ -28,13 +28,13 @@ from shim import (
     _streams,
     _tracing,
 )
+from shim._auth import classproperty
 from shim._context import current_step, current_workflow
 from shim._dbos_methods import QueueAndManagementAPI
 from shim._engine import Engine
 from shim._handles import WorkflowHandle, WorkflowHandleAsync
 from shim._operations import Operations, active_frame
 from shim._runtime import Bridge
-from shim._shared import SharedDispatcher
 from shim._specs import (
     DEFAULT_MAX_RECOVERY_ATTEMPTS,
     Registry,
@@ -93,8 +93,6 @@ class _Launched:
         shared = self.opened.shared
         route = backend.group if isinstance(backend, _backend.Server) else None
         self.engine = Engine(self.bridge, _registry, self.opened.resonate, shared=shared, route=route)
-        if shared:
-            self.engine.lifecycle.dispatcher = SharedDispatcher(self.engine.lifecycle)
         self.operations = Operations(self.engine)
         self.scheduler: _scheduler.Scheduler | None = None
 
@@ -182,14 +180,6 @@ class _DBOSMeta(type):
         if name.startswith("_"):
             raise AttributeError(name)
         return _unsupported(f"DBOS.{name}", "the shim does not implement it yet.")
-
-
-class classproperty:  # noqa: N801 - named as DBOS names it
-    def __init__(self, fget: Callable[[Any], Any]) -> None:
-        self.fget = fget
-
-    def __get__(self, instance: Any, owner: type) -> Any:
-        return self.fget(owner)
 
 
 class DBOS(QueueAndManagementAPI, metaclass=_DBOSMeta):

@@ -115,13 +115,15 @@ def is_cancel_error(error: BaseException | None) -> bool:
 class Lifecycle:
     def __init__(self, engine: Engine) -> None:
         from shim._dispatch import Dispatcher
+        from shim._shared import SharedDispatcher
 
         self.engine = engine
         self.resonate = engine.resonate
         self._plans: dict[str, Plan] = {}  # set by start, taken by the run's first execution
         self.runs: dict[str, Run] = {}
         self.cancelled: set[str] = set()  # root promise ids cancelled by this process
-        self.dispatcher: Dispatcher = Dispatcher(self)
+        # on a Resonate server queue limits hold across every worker (shim/_shared.py), else in this process
+        self.dispatcher: Dispatcher = SharedDispatcher(self) if engine.shared else Dispatcher(self)
         self._dedup_hints: dict[tuple[str, str], int] = {}
         # workflow id -> the run number a new start of a deleted workflow's id gets
         self.after_deletion: dict[str, int] = {}

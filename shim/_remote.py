@@ -16,7 +16,6 @@ from shim import _backend
 from shim._engine import Engine
 from shim._operations import Operations
 from shim._runtime import Bridge
-from shim._shared import SharedDispatcher
 from shim._specs import Registry, WorkflowSpec
 from shim.errors import ShimUnsupportedError
 
@@ -59,7 +58,6 @@ class RemoteClient:
             self.bridge.close()
             raise
         engine = Engine(self.bridge, _ClientRegistry(), opened.resonate, shared=True, route=server.group)
-        engine.lifecycle.dispatcher = SharedDispatcher(engine.lifecycle)
         self.operations = Operations(engine)
 
     @staticmethod
