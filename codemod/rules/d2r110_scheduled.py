@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import libcst as cst
 
 from codemod.rules._helpers import names_in
@@ -26,16 +28,28 @@ REASON = (
 )
 
 
-def cron_verdict(expression: str) -> tuple[str, str]:
-    """(code, reason) for a DBOS cron literal, from the shim's converter (imported only when needed)."""
+def _to_resonate(expression: str) -> Any:
+    """``shim.cron.to_resonate(expression)`` (the ``CronError`` for a cron DBOS rejects), or None without the
+    converter (it is optional for the codemod, and imported only when a module has a schedule)."""
     try:
         from shim import cron
-    except ImportError:  # the converter is optional for the codemod
-        return "D2R110", REASON
+    except ImportError:
+        return None
     try:
-        conversion = cron.to_resonate(expression)
+        return cron.to_resonate(expression)
     except cron.CronError as exc:
-        return "D2R208", f"DBOS would reject the cron {expression!r}: {exc}"
+        return exc
+
+
+def cron_verdict(expression: str) -> tuple[str, str]:
+    """(code, reason) for a DBOS cron literal, from the shim's converter."""
+    conversion = _to_resonate(expression)
+    if conversion is None:
+        return "D2R110", REASON
+    from shim import cron
+
+    if isinstance(conversion, cron.CronError):
+        return "D2R208", f"DBOS would reject the cron {expression!r}: {conversion}"
     if isinstance(conversion, cron.NotExpressible):
         return "D2R208", f"the cron {expression!r} has no 5-field Resonate form: {conversion.reason}"
     if isinstance(conversion, cron.ExactWithOffset):
@@ -94,15 +108,12 @@ NEEDS_SERVER = (
 
 def _conversion(expression: str) -> tuple[str, int] | None:
     """(5-field cron, seconds offset) of a DBOS cron a Resonate schedule fires faithfully; None if none does."""
-    try:
-        from shim import cron
-    except ImportError:  # the converter is optional for the codemod
+    conversion = _to_resonate(expression)
+    if conversion is None:
         return None
-    try:
-        conversion = cron.to_resonate(expression)
-    except cron.CronError:
-        return None
-    if isinstance(conversion, cron.NotExpressible):
+    from shim import cron
+
+    if isinstance(conversion, (cron.CronError, cron.NotExpressible)):
         return None
     return conversion.cron, int(cron.offset_delta(conversion).total_seconds())
 
