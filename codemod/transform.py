@@ -20,7 +20,7 @@ abstract classes), and never descends into import statements.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 import functools
 import inspect
 import typing
@@ -295,6 +295,24 @@ def _field_order(node: cst.CSTNode) -> tuple[str, ...]:
             f for f in dict.fromkeys(recorder.fields) if f not in hints or not _opaque_field(hints[f])
         )
     return order
+
+
+def walk_source_order(root: cst.CSTNode, skip: tuple[type, ...] = ()) -> Iterator[cst.CSTNode]:
+    """The nodes under ``root`` that can hold a name, in source order, not entering nodes of the ``skip`` types
+    (libcst's ``children`` rebuilds a node's child list on every access; this reads the fields directly)."""
+    stack: list[Any] = [root]
+    while stack:
+        item = stack.pop()
+        t = type(item)
+        if t in _OPAQUE or t not in _NODE_CLASSES or isinstance(item, skip):
+            continue
+        yield item
+        for name in reversed(_field_order(item)):
+            value = getattr(item, name)
+            if type(value) is tuple or type(value) is list:
+                stack.extend(reversed(value))
+            else:
+                stack.append(value)
 
 
 def is_main_guard(test: cst.BaseExpression) -> bool:

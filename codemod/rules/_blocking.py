@@ -11,6 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from codemod.analysis import dotted
+from codemod.transform import walk_source_order
 
 # a blocking call -> what a step uses instead on an event loop
 BLOCKING_CALLS: dict[str, str] = {
@@ -52,14 +53,19 @@ def imported_names(module: cst.Module) -> dict[str, str]:
     return bound
 
 
+def blocking_imports(module: cst.Module) -> dict[str, str]:
+    """The module's imported names through which it can reach a blocking call (``time``, ``requests``, ``sleep``
+    from ``time`` ...); empty for most modules, whose steps then need no walk at all."""
+    return {
+        local: qualified for local, qualified in imported_names(module).items()
+        if any(call == qualified or call.startswith(f"{qualified}.") for call in BLOCKING_CALLS)
+    }
+
+
 def blocking_calls(step: cst.FunctionDef, imported: dict[str, str]) -> list[str]:
     """The blocking calls (by their dotted names) the body of ``step`` makes itself, in order, each once."""
     found: list[str] = []
-    stack: list[cst.CSTNode] = [step.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _NOT_HERE):
-            continue
+    for node in walk_source_order(step.body, skip=_NOT_HERE):
         if isinstance(node, cst.Call):
             written = dotted(node.func)
             if written is not None:
@@ -67,7 +73,6 @@ def blocking_calls(step: cst.FunctionDef, imported: dict[str, str]) -> list[str]
                 qualified = imported.get(head, "") + (f".{rest}" if rest else "")
                 if qualified in BLOCKING_CALLS and qualified not in found:
                     found.append(qualified)
-        stack.extend(reversed(node.children))
     return found
 
 

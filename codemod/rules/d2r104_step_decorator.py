@@ -7,7 +7,7 @@ import libcst as cst
 from codemod import build
 from codemod.analysis import Facts, StepRetry
 from codemod.comprehensions import lazily_read_todo
-from codemod.rules._blocking import blocking_calls, blocking_todo, imported_names
+from codemod.rules._blocking import blocking_calls, blocking_imports, blocking_todo
 from codemod.rules._step_retries import (
     NO_RETRIES, POLICY_CLASS, RETRY_HELPERS, Policy, decorator_retries, exact_policy, helper_call, hoisted,
     insert_after_definitions, step_decorator,
@@ -60,16 +60,16 @@ class StepDecorator(RuleTransformer):
         self.add_needed_import("resonate.context", "Context")
         self.mark_applied()
         if not facts.is_async:
-            if self._imported is None:  # read once per module, and only in one with a plain step
-                self._imported = imported_names(self._module)
-            blocking = blocking_calls(original_node, self._imported)
+            if self._blocking_imports is None:  # read once per module, and only in one with a plain step
+                self._blocking_imports = blocking_imports(self._module)
+            blocking = blocking_calls(original_node, self._blocking_imports) if self._blocking_imports else []
             if blocking:
                 self.todo(self.CODE, blocking_todo(facts.name, blocking))
         return node
 
     def start(self, module: cst.Module) -> None:
         self._module = module
-        self._imported: dict[str, str] | None = None
+        self._blocking_imports: dict[str, str] | None = None
         self._policies: dict[str, Policy] = {}
         self._hoisted: dict[str, cst.BaseStatement] = {}  # step -> ``{step}_retries = StepRetries(...)``
 
